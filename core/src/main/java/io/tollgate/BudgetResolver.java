@@ -1,0 +1,163 @@
+package io.tollgate;
+
+import io.tollgate.internal.Futures;
+import io.tollgate.internal.LimitResolver;
+import io.tollgate.internal.ResolverCache;
+import io.tollgate.internal.Secrets;
+import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterState;
+import io.tollgate.spi.GovernanceStore;
+import io.tollgate.spi.ReserveResult;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * The check before the upstream call. In order, the first failure wins: the virtual key must exist
+ * ({@link Outcome#VIRTUAL_KEY_NOT_FOUND}), be active and unexpired ({@link Outcome#VIRTUAL_KEY_BLOCKED}), allow the
+ * provider ({@link Outcome#PROVIDER_BLOCKED}) and the model ({@link Outcome#MODEL_BLOCKED}); then every limit of the
+ * request is checked in one atomic store call, which takes one request slot at every level (and the estimates) only
+ * if every limit has room.
+ *
+ * <p>Thread-safe. The configuration is read from its source on every check, so a new configuration applies to the
+ * next check. Expiry of virtual keys is judged on the injected {@link Clock}; windows on the store's clock.
+ */
+public final class BudgetResolver {
+
+    private final GovernanceStore store;
+    private final ResolverCache resolvers;
+    private final Clock clock;
+
+    private BudgetResolver(GovernanceStore store, Supplier<GovernanceConfig> config, Clock clock) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.resolvers = new ResolverCache(config);
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** A resolver over a fixed configuration, on the system clock. */
+    public static BudgetResolver create(GovernanceStore store, GovernanceConfig config) {
+        Objects.requireNonNull(config, "config");
+        return new BudgetResolver(store, () -> config, Clock.systemUTC());
+    }
+
+    /**
+     * A resolver over a configuration that may change: {@code config} is asked on every check and should be cheap
+     * (return a held reference).
+     */
+    public static BudgetResolver create(GovernanceStore store, Supplier<GovernanceConfig> config, Clock clock) {
+        return new BudgetResolver(store, config, clock);
+    }
+
+    /** Checks and, when allowed, reserves. Throws {@link StoreException} when the store cannot answer. */
+    public Decision check(CheckRequest request) {
+        return Futures.join(checkAsync(request));
+    }
+
+    /** {@link #check} without blocking; completes exceptionally with {@link StoreException}. */
+    public CompletionStage<Decision> checkAsync(CheckRequest request) {
+        Objects.requireNonNull(request, "request");
+        LimitResolver resolver = resolvers.current();
+        VirtualKey key = null;
+        if (request.virtualKey() != null) {
+            Instant now = clock.instant();
+            key = resolver.config().virtualKeyByHash(Secrets.sha256Hex(request.virtualKey())).orElse(null);
+            if (key == null) {
+                return CompletableFuture.completedFuture(Decision.refused(Outcome.VIRTUAL_KEY_NOT_FOUND, now));
+            }
+            if (key.isBlockedAt(now)) {
+                return CompletableFuture.completedFuture(Decision.refused(Outcome.VIRTUAL_KEY_BLOCKED, now));
+            }
+            switch (LimitResolver.providerVerdict(key, request.provider(), request.model())) {
+                case PROVIDER_BLOCKED:
+                    return CompletableFuture.completedFuture(Decision.refused(Outcome.PROVIDER_BLOCKED, now));
+                case MODEL_BLOCKED:
+                    return CompletableFuture.completedFuture(Decision.refused(Outcome.MODEL_BLOCKED, now));
+                default:
+                    break;
+            }
+        }
+        List<Limit> limits = resolver.limits(key, request.userId(), request.provider(), request.model());
+        List<CounterOp> ops = new ArrayList<>(limits.size());
+        for (Limit limit : limits) {
+            ops.add(CounterOp.reserve(limit, amountToReserve(limit.metric(), request)));
+        }
+        if (ops.isEmpty()) {
+            Instant now = clock.instant();
+            return CompletableFuture.completedFuture(new Decision(Outcome.ALLOWED, List.of(), null, null, now,
+                    new Reservation(List.of(), new long[0], new long[0])));
+        }
+        return store.reserve(ops).thenApply(result -> decide(limits, ops, result));
+    }
+
+    private static long amountToReserve(Metric metric, CheckRequest request) {
+        return switch (metric) {
+            case REQUESTS -> 1;
+            case TOKENS -> request.estimatedTokens();
+            case COST -> request.estimatedCost().nanos();
+        };
+    }
+
+    private static Decision decide(List<Limit> limits, List<CounterOp> ops, ReserveResult result) {
+        List<CounterState> counters = result.counters();
+        if (counters.size() != limits.size()) {
+            throw new TollgateException("store answered " + counters.size() + " counters for " + limits.size() + " limits");
+        }
+        Instant decidedAt = Instant.ofEpochMilli(result.storeTimeMillis());
+        List<LimitUsage> usages = new ArrayList<>(counters.size());
+        for (CounterState counter : counters) {
+            usages.add(new LimitUsage(counter.limit(), counter.used(), counter.window()));
+        }
+        if (result.admitted()) {
+            long[] amounts = new long[ops.size()];
+            long[] windowStarts = new long[ops.size()];
+            for (int i = 0; i < amounts.length; i++) {
+                amounts[i] = ops.get(i).amount();
+                windowStarts[i] = counters.get(i).window().startMillis();
+            }
+            return new Decision(Outcome.ALLOWED, List.copyOf(usages), null, null, decidedAt,
+                    new Reservation(limits, amounts, windowStarts));
+        }
+        return denial(usages, ops, decidedAt);
+    }
+
+    private static Decision denial(List<LimitUsage> usages, List<CounterOp> ops, Instant decidedAt) {
+        LimitUsage firstRequest = null;
+        LimitUsage firstToken = null;
+        LimitUsage firstCost = null;
+        long resetAt = Long.MIN_VALUE;
+        for (int i = 0; i < usages.size(); i++) {
+            LimitUsage usage = usages.get(i);
+            if (CounterOp.fits(usage.used(), ops.get(i).amount(), usage.limit().max())) {
+                continue;
+            }
+            resetAt = Math.max(resetAt, usage.window().endMillis());
+            switch (usage.limit().metric()) {
+                case REQUESTS -> firstRequest = firstRequest == null ? usage : firstRequest;
+                case TOKENS -> firstToken = firstToken == null ? usage : firstToken;
+                case COST -> firstCost = firstCost == null ? usage : firstCost;
+            }
+        }
+        Outcome outcome;
+        LimitUsage deniedBy;
+        if (firstRequest != null) {
+            outcome = firstToken != null ? Outcome.RATE_LIMITED : Outcome.REQUEST_LIMITED;
+            deniedBy = firstRequest;
+        } else if (firstToken != null) {
+            outcome = Outcome.TOKEN_LIMITED;
+            deniedBy = firstToken;
+        } else if (firstCost != null) {
+            outcome = Outcome.BUDGET_EXCEEDED;
+            deniedBy = firstCost;
+        } else {
+            throw new TollgateException("store refused a reservation although every counter had room");
+        }
+        Instant reset = resetAt == Long.MAX_VALUE ? null : Instant.ofEpochMilli(resetAt);
+        return new Decision(outcome, List.copyOf(usages), deniedBy, reset, decidedAt, null);
+    }
+}

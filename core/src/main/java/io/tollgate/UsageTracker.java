@@ -1,0 +1,95 @@
+package io.tollgate;
+
+import io.tollgate.internal.Futures;
+import io.tollgate.internal.LimitResolver;
+import io.tollgate.internal.ResolverCache;
+import io.tollgate.internal.Secrets;
+import io.tollgate.spi.ChargeResult;
+import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.GovernanceStore;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * The charge after the upstream call: applies one {@link UsageUpdate} to every level of its request in one atomic
+ * store call, once per request id and chunk across every replica. The rules of what is charged are on
+ * {@link UsageUpdate}.
+ *
+ * <p>With a {@link Reservation} the charge uses exactly the limits that were checked and, when the update ends the
+ * request, gives back the estimates the check took. Without one, the limits are resolved from the configuration;
+ * an unknown virtual key then skips the key's levels but still charges the user and model levels.
+ *
+ * <p>Thread-safe.
+ */
+public final class UsageTracker {
+
+    private final GovernanceStore store;
+    private final ResolverCache resolvers;
+
+    private UsageTracker(GovernanceStore store, Supplier<GovernanceConfig> config) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.resolvers = new ResolverCache(config);
+    }
+
+    public static UsageTracker create(GovernanceStore store, GovernanceConfig config) {
+        Objects.requireNonNull(config, "config");
+        return new UsageTracker(store, () -> config);
+    }
+
+    /** A tracker over a configuration that may change; {@code config} is asked on every charge. */
+    public static UsageTracker create(GovernanceStore store, Supplier<GovernanceConfig> config) {
+        return new UsageTracker(store, config);
+    }
+
+    /** Charges and waits. Throws {@link StoreException} when the store cannot answer. */
+    public ChargeOutcome charge(UsageUpdate update) {
+        return Futures.join(chargeAsync(update));
+    }
+
+    /** {@link #charge} without blocking; completes exceptionally with {@link StoreException}. */
+    public CompletionStage<ChargeOutcome> chargeAsync(UsageUpdate update) {
+        Objects.requireNonNull(update, "update");
+        List<CounterOp> ops = operations(update);
+        if (ops.isEmpty()) {
+            return CompletableFuture.completedFuture(ChargeOutcome.NOTHING_TO_CHARGE);
+        }
+        return store.charge(update.idempotencyKey(), ops)
+                .thenApply(result -> result == ChargeResult.APPLIED ? ChargeOutcome.CHARGED : ChargeOutcome.DUPLICATE);
+    }
+
+    /** The counter operations for {@code update}: empty when nothing is to be charged. */
+    List<CounterOp> operations(UsageUpdate update) {
+        Reservation reservation = update.reservation();
+        List<Limit> limits = reservation != null ? reservation.limits() : resolve(update);
+        boolean usage = update.chargesUsage();
+        boolean ends = update.endsRequest();
+        List<CounterOp> ops = new ArrayList<>(limits.size());
+        for (int i = 0; i < limits.size(); i++) {
+            Limit limit = limits.get(i);
+            long amount = switch (limit.metric()) {
+                case REQUESTS -> reservation == null && ends ? 1 : 0;
+                case TOKENS -> usage ? update.tokens() : 0;
+                case COST -> usage ? update.cost().nanos() : 0;
+            };
+            // The request slot stays taken; only estimates are given back.
+            boolean settles = reservation != null && ends && limit.metric() != Metric.REQUESTS;
+            long release = settles ? reservation.amount(i) : 0;
+            if (amount > 0 || release > 0) {
+                ops.add(CounterOp.settle(limit, amount, release, release > 0 ? reservation.windowStart(i) : 0));
+            }
+        }
+        return ops;
+    }
+
+    private List<Limit> resolve(UsageUpdate update) {
+        LimitResolver resolver = resolvers.current();
+        VirtualKey key = update.virtualKey() == null ? null
+                : resolver.config().virtualKeyByHash(Secrets.sha256Hex(update.virtualKey())).orElse(null);
+        return resolver.limits(key, update.userId(), update.provider(), update.model());
+    }
+}

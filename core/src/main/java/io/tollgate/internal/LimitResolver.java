@@ -1,0 +1,147 @@
+package io.tollgate.internal;
+
+import io.tollgate.Budget;
+import io.tollgate.CounterId;
+import io.tollgate.GovernanceConfig;
+import io.tollgate.Holder;
+import io.tollgate.Limit;
+import io.tollgate.Metric;
+import io.tollgate.ModelConfig;
+import io.tollgate.ProviderConfig;
+import io.tollgate.RateLimit;
+import io.tollgate.Team;
+import io.tollgate.User;
+import io.tollgate.VirtualKey;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Resolves one request to the de-duplicated flat list of every limit that applies, for one configuration. Lists are
+ * cached per (virtual key, user, provider, model), since a gateway sees the same few combinations over and over.
+ *
+ * <p>Thread-safe.
+ */
+public final class LimitResolver {
+
+    // Bounds the cache when callers send many distinct model names; clearing is cheap and rare.
+    private static final int MAX_CACHED = 65_536;
+
+    private final GovernanceConfig config;
+    private final Map<Key, List<Limit>> cache = new ConcurrentHashMap<>();
+
+    public LimitResolver(GovernanceConfig config) {
+        this.config = config;
+    }
+
+    public GovernanceConfig config() {
+        return config;
+    }
+
+    /**
+     * Every limit of the request, in order: virtual key, its provider config, team, customer, user, matching model
+     * configs; within a holder requests, tokens, then cost. {@code key}, {@code userId}, {@code provider} and
+     * {@code model} may each be {@code null} to skip their levels.
+     */
+    public List<Limit> limits(VirtualKey key, String userId, String provider, String model) {
+        Key cacheKey = new Key(key == null ? null : key.id(), userId, provider, model);
+        List<Limit> limits = cache.get(cacheKey);
+        if (limits == null) {
+            limits = resolve(key, userId, provider, model);
+            if (cache.size() >= MAX_CACHED) {
+                cache.clear();
+            }
+            cache.put(cacheKey, limits);
+        }
+        return limits;
+    }
+
+    private List<Limit> resolve(VirtualKey key, String userId, String provider, String model) {
+        Map<CounterId, Limit> limits = new LinkedHashMap<>();
+        boolean providerAndModel = provider != null && model != null;
+        if (key != null) {
+            add(limits, Holder.virtualKey(key.id()), key.budgets(), key.rateLimit());
+            if (providerAndModel) {
+                key.providerConfig(provider).ifPresent(pc -> add(limits,
+                        Holder.providerConfig(key.id(), provider), pc.budgets(), pc.rateLimit()));
+            }
+            String customerId = key.customerId();
+            if (key.teamId() != null) {
+                Team team = config.team(key.teamId()).orElseThrow();
+                add(limits, Holder.team(team.id()), team.budgets(), team.rateLimit());
+                if (team.customerId() != null) {
+                    customerId = team.customerId();
+                }
+            }
+            if (customerId != null) {
+                config.customer(customerId).ifPresent(customer ->
+                        add(limits, Holder.customer(customer.id()), customer.budgets(), customer.rateLimit()));
+            }
+        }
+        User user = userId == null ? null : config.user(userId).orElse(null);
+        if (user != null) {
+            add(limits, Holder.user(user.id()), user.budgets(), user.rateLimit());
+        }
+        if (providerAndModel) {
+            for (ModelConfig modelConfig : config.modelConfigs()) {
+                if (modelConfig.matches(model, provider) && inScope(modelConfig, key, user)) {
+                    add(limits, Holder.modelConfig(modelConfig.id()), modelConfig.budgets(), modelConfig.rateLimit());
+                }
+            }
+        }
+        return List.copyOf(limits.values());
+    }
+
+    private static boolean inScope(ModelConfig modelConfig, VirtualKey key, User user) {
+        return switch (modelConfig.scope()) {
+            case GLOBAL -> true;
+            case VIRTUAL_KEY -> key != null && key.id().equals(modelConfig.scopeId());
+            case USER -> user != null && user.id().equals(modelConfig.scopeId());
+        };
+    }
+
+    private static void add(Map<CounterId, Limit> limits, Holder holder, List<Budget> budgets, RateLimit rateLimit) {
+        if (rateLimit != null && rateLimit.hasRequestLimit()) {
+            add(limits, new Limit(holder, Metric.REQUESTS, rateLimit.requestMax(), rateLimit.requestWindow()));
+        }
+        if (rateLimit != null && rateLimit.hasTokenLimit()) {
+            add(limits, new Limit(holder, Metric.TOKENS, rateLimit.tokenMax(), rateLimit.tokenWindow()));
+        }
+        for (Budget budget : budgets) {
+            add(limits, new Limit(holder, Metric.COST, budget.max().nanos(), budget.window()));
+        }
+    }
+
+    // Two limits on one counter would count it twice; the stricter one stands for both.
+    private static void add(Map<CounterId, Limit> limits, Limit limit) {
+        limits.merge(limit.counterId(), limit, (a, b) -> a.max() <= b.max() ? a : b);
+    }
+
+    /** The provider and model rules of {@code key}: whether it may call {@code model} at {@code provider}. */
+    public static ProviderVerdict providerVerdict(VirtualKey key, String provider, String model) {
+        if (provider == null || key.providerConfigs().isEmpty()) {
+            return ProviderVerdict.ALLOWED;
+        }
+        ProviderConfig config = key.providerConfig(provider).orElse(null);
+        if (config == null) {
+            return ProviderVerdict.PROVIDER_BLOCKED;
+        }
+        if (model != null && !config.allowsModel(model)) {
+            return ProviderVerdict.MODEL_BLOCKED;
+        }
+        return ProviderVerdict.ALLOWED;
+    }
+
+    /** Whether a virtual key may use a provider and model. */
+    public enum ProviderVerdict {
+        ALLOWED,
+        PROVIDER_BLOCKED,
+        MODEL_BLOCKED
+    }
+
+    private record Key(String keyId, String userId, String provider, String model) {
+    }
+
+}

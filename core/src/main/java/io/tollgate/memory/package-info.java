@@ -1,0 +1,2 @@
+/** The embedded in-memory store, the default for one process and for tests. */
+package io.tollgate.memory;
