@@ -1,0 +1,1 @@
+DELETE FROM tollgate_model_config

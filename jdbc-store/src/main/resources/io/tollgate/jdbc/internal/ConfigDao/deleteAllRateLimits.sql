@@ -1,0 +1,1 @@
+DELETE FROM tollgate_rate_limit

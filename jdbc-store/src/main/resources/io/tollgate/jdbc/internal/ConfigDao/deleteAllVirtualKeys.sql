@@ -1,0 +1,2 @@
+-- provider configs and their model rules go by cascade
+DELETE FROM tollgate_virtual_key

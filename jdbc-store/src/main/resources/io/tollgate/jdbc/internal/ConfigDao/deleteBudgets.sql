@@ -1,0 +1,1 @@
+DELETE FROM tollgate_budget WHERE holder_kind = :holderKind AND holder_id = :holderId

@@ -1,0 +1,1 @@
+DELETE FROM tollgate_team WHERE id = :id

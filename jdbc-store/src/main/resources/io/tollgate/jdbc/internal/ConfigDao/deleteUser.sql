@@ -1,0 +1,1 @@
+DELETE FROM tollgate_user WHERE id = :id

@@ -1,0 +1,1 @@
+DELETE FROM tollgate_virtual_key WHERE id = :id

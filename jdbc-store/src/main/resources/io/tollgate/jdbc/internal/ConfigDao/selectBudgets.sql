@@ -1,0 +1,3 @@
+SELECT holder_kind, holder_id, provider, position, max_nanos, window_id
+FROM tollgate_budget
+ORDER BY holder_kind, holder_id, provider, position

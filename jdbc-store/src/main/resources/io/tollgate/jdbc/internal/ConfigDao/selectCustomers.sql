@@ -1,0 +1,1 @@
+SELECT id, name FROM tollgate_customer ORDER BY seq

@@ -1,0 +1,1 @@
+SELECT id, model, provider, scope, scope_id FROM tollgate_model_config ORDER BY seq

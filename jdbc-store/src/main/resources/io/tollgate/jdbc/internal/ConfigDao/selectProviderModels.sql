@@ -1,0 +1,1 @@
+SELECT virtual_key_id, provider, rule, model FROM tollgate_provider_model

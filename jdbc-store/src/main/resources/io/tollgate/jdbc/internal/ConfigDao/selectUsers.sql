@@ -1,0 +1,1 @@
+SELECT id FROM tollgate_user ORDER BY seq

@@ -1,0 +1,1 @@
+DELETE FROM tollgate_usage_snapshot WHERE window_end <= :cutoff

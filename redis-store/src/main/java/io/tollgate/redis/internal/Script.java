@@ -1,0 +1,78 @@
+package io.tollgate.redis.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * One Lua script of the store, read once from the class path, with its SHA-1 digest computed locally so that the
+ * first call can already be an {@code EVALSHA}.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public enum Script {
+    RESERVE("reserve.lua"),
+    CHARGE("charge.lua"),
+    READ("read.lua"),
+    RESTORE("restore.lua"),
+    CHANGES("changes.lua");
+
+    private static final String FOLDER = "/io/tollgate/redis/";
+
+    private final String fileName;
+    private final String source;
+    private final String sha;
+
+    Script(String fileName) {
+        this.fileName = fileName;
+        // one shared prelude (clock, windows, exact 64-bit comparisons) in front of every script
+        this.source = read("prelude.lua") + "\n" + read(fileName);
+        this.sha = sha1Hex(source);
+    }
+
+    /** The shared prelude alone, for tests of its functions. */
+    public static String prelude() {
+        return read("prelude.lua");
+    }
+
+    public String fileName() {
+        return fileName;
+    }
+
+    /** The text sent by {@code SCRIPT LOAD}. */
+    public String source() {
+        return source;
+    }
+
+    /** The digest sent by {@code EVALSHA}. */
+    public String sha() {
+        return sha;
+    }
+
+    private static String read(String name) {
+        try (InputStream in = Script.class.getResourceAsStream(FOLDER + name)) {
+            if (in == null) {
+                throw new IllegalStateException("script " + FOLDER + name + " is missing from the class path");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read script " + FOLDER + name, e);
+        }
+    }
+
+    private static String sha1Hex(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
+            StringBuilder hex = new StringBuilder(40);
+            for (byte b : digest) {
+                hex.append(Character.forDigit((b >> 4) & 0xF, 16)).append(Character.forDigit(b & 0xF, 16));
+            }
+            return hex.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is missing from this JVM", e);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+-- A charge for one request's whole list of limits, atomically and at most once per idempotency key (after
+-- prelude.lua).
+--
+-- KEYS[1..4] marker, change log, change sequence, last mark (see prelude.lua); when the marker is missing nothing
+--            changes and the reply is {-1}
+-- KEYS[5]    idempotency key; when it is present nothing changes and the reply is {0} (a duplicate)
+-- KEYS[6..]  counter keys of the windows the replica's clock expects (see window_key)
+-- ARGV[1]    test time source in ms, or '' for Redis TIME
+-- ARGV[2]    expired window retention in ms
+-- ARGV[3]    idempotency key lifetime in ms
+-- ARGV[4..]  window groups (see windows)
+-- then per counter: amount, release, start of the window to release from, window group
+--
+-- Reply: {1} when applied. Every check comes before the first write, so an error leaves everything as it was.
+
+local now = store_time(ARGV[1])
+local retention = tonumber(ARGV[2])
+local starts, ends, guesses, p = windows(now, 4)
+if not starts then
+  return ends
+end
+local n = #KEYS - 5
+local keys, amounts, releases, release_keys, groups = {KEYS[1], KEYS[4], KEYS[5]}, {}, {}, {}, {}
+for i = 1, n do
+  local sent = KEYS[i + 5]
+  local g = tonumber(ARGV[p + 3])
+  amounts[i], releases[i], groups[i] = ARGV[p], ARGV[p + 1], g
+  keys[i + 3] = window_key(sent, starts[g], guesses[g])
+  if releases[i] ~= '0' then
+    release_keys[i] = key_base(sent, guesses[g]) .. ARGV[p + 2]
+  end
+  p = p + 4
+end
+-- one read for the marker, the last mark, the idempotency key and every counter
+local values = call('MGET', unpack(keys))
+if not values[1] then
+  return {-1}
+end
+if values[3] then
+  return {0}
+end
+for i = 1, n do
+  local used = values[i + 3]
+  if used and compare_sum(used, amounts[i], LONG_MAX) > 0 then
+    return redis.error_reply('TOLLGATE_OVERFLOW overflow: ' .. keys[i + 3] .. ' at ' .. used .. ' cannot take '
+        .. amounts[i] .. ' more: a counter holds at most 2^63 - 1')
+  end
+end
+call('SET', KEYS[5], '1', 'PX', ARGV[3])
+local changed = {}
+for i = 1, n do
+  local release_key = release_keys[i]
+  if release_key then
+    local held = call('GET', release_key)
+    if held then
+      if compare_sum(held, '0', releases[i]) > 0 then
+        call('DECRBY', release_key, releases[i])
+      else
+        call('SET', release_key, '0', 'KEEPTTL')
+      end
+      changed[#changed + 1] = release_key
+    end
+  end
+  if amounts[i] ~= '0' then
+    local key = keys[i + 3]
+    call('INCRBY', key, amounts[i])
+    local e = ends[groups[i]]
+    if not values[i + 3] and e then
+      call('PEXPIRE', key, ttl(e, now, retention))
+    end
+    -- a key listed twice (released from and added to the same window) is harmless: one entry results
+    changed[#changed + 1] = key
+  end
+end
+log_changes(changed, values[2])
+return {1}

@@ -1,0 +1,314 @@
+package io.tollgate.redis;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.tollgate.CounterId;
+import io.tollgate.Holder;
+import io.tollgate.Limit;
+import io.tollgate.Metric;
+import io.tollgate.ResetPeriod;
+import io.tollgate.StoreException;
+import io.tollgate.Window;
+import io.tollgate.WindowSpec;
+import io.tollgate.redis.testing.RedisFixture;
+import io.tollgate.spi.ChangeBatch;
+import io.tollgate.spi.ChargeResult;
+import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterSnapshot;
+import io.tollgate.spi.CounterState;
+import io.tollgate.spi.ReserveResult;
+import io.tollgate.spi.TestClock;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static io.tollgate.redis.TestStores.failureOf;
+import static io.tollgate.redis.TestStores.join;
+import static io.tollgate.redis.TestStores.redisTime;
+import static io.tollgate.redis.TestStores.reserve;
+import static io.tollgate.redis.TestStores.scan;
+import static io.tollgate.redis.TestStores.uniquePrefix;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** What the contract suite does not look at: Redis time, key layout, expiry, the change log's paging and trimming. */
+class RedisGovernanceStoreTest {
+
+    private static final WindowSpec MINUTE = WindowSpec.rolling(ResetPeriod.parse("1m"));
+    private static RedisClient client;
+    private static StatefulRedisConnection<String, String> admin;
+    private static RedisCommands<String, String> redis;
+
+    @BeforeAll
+    static void connect() {
+        client = RedisFixture.shared().newClient();
+        admin = client.connect();
+        redis = admin.sync();
+    }
+
+    @AfterAll
+    static void disconnect() {
+        admin.close();
+        RedisFixture.shutdown(client);
+    }
+
+    @Test
+    void windowsAreLaidOutOnRedisTimeAndKeysAreReadableWithAnExpiry() {
+        String prefix = uniquePrefix("layout");
+        Limit limit = new Limit(Holder.virtualKey("key-42"), Metric.REQUESTS, 10, MINUTE);
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+            long before = redisTime(redis);
+            ReserveResult result = reserve(store, CounterOp.reserve(limit, 1));
+            long after = redisTime(redis);
+
+            assertThat(result.admitted()).isTrue();
+            assertThat(result.storeTimeMillis()).isBetween(before, after);
+            Window window = result.counters().get(0).window();
+            assertThat(window).isEqualTo(MINUTE.windowAt(result.storeTimeMillis()));
+            String key = prefix + ":v1:c:{tg}:vk:key-42:requests:1m:" + window.startMillis();
+            assertThat(redis.get(key)).isEqualTo("1");
+            long expectedTtl = window.endMillis() + Duration.ofMinutes(2).toMillis() - result.storeTimeMillis();
+            assertThat(redis.pttl(key)).isBetween(expectedTtl - 5_000, expectedTtl);
+        }
+    }
+
+    @Test
+    void unboundedCountersNeverExpire() {
+        String prefix = uniquePrefix("lifetime");
+        Limit limit = new Limit(Holder.customer("c1"), Metric.COST, 1_000, WindowSpec.unbounded());
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+            assertThat(join(store.charge("r1", List.of(CounterOp.add(limit, 7))))).isEqualTo(ChargeResult.APPLIED);
+            String key = prefix + ":v1:c:{tg}:customer:c1:cost:none:0";
+            assertThat(redis.get(key)).isEqualTo("7");
+            assertThat(redis.pttl(key)).isEqualTo(-1L);
+            assertThat(join(store.read(List.of(limit))).get(0).window()).isEqualTo(new Window(0, Long.MAX_VALUE));
+        }
+    }
+
+    @Test
+    void idsCannotBreakTheKeyLayoutAndReadBackFromTheChangeLog() {
+        String prefix = uniquePrefix("escape");
+        String id = "{a}:b %c d ü/秘";
+        WindowSpec paris = WindowSpec.calendar(ResetPeriod.parse("1d"), ZoneId.of("Europe/Paris"));
+        Limit limit = new Limit(Holder.team(id), Metric.TOKENS, 100, paris);
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+            join(store.charge("r1", List.of(CounterOp.add(limit, 5))));
+
+            List<String> keys = scan(redis, prefix + ":*:c:*");
+            assertThat(keys).singleElement().asString()
+                    .startsWith(prefix + ":v1:c:{tg}:team:%7Ba%7D%3Ab%20%25c%20d%20%C3%BC%2F%E7%A7%98:tokens:"
+                            + "cal%3A1d%40Europe%2FParis:")
+                    .matches(".*:\\d+$");
+            assertThat(keys.get(0).chars().filter(c -> c == '{').count()).isEqualTo(1);
+
+            ChangeBatch changes = store.changesSince(0);
+            assertThat(changes.counters()).singleElement().satisfies(snapshot -> {
+                assertThat(snapshot.counter()).isEqualTo(new CounterId(Holder.team(id), Metric.TOKENS, paris.id()));
+                assertThat(snapshot.value()).isEqualTo(5);
+                assertThat(snapshot.window().contains(redisTime(redis))).isTrue();
+            });
+        }
+    }
+
+    @Test
+    void calendarWindowsFollowRedisTimeEvenFromAClockADayOff() {
+        String prefix = uniquePrefix("calendar");
+        WindowSpec daily = WindowSpec.calendar(ResetPeriod.parse("1d"), ZoneOffset.UTC);
+        Limit limit = new Limit(Holder.user("u1"), Metric.REQUESTS, 10, daily);
+        Clock dayAhead = Clock.offset(Clock.systemUTC(), Duration.ofHours(25));
+        try (RedisGovernanceStore store = TestStores.store(client,
+                RedisStoreOptions.builder().keyPrefix(prefix).candidateClock(dayAhead))) {
+            ReserveResult result = reserve(store, CounterOp.reserve(limit, 1));
+            assertThat(result.counters().get(0).window().contains(result.storeTimeMillis())).isTrue();
+            assertThat(result.counters().get(0).window()).isEqualTo(daily.windowAt(redisTime(redis)));
+        }
+    }
+
+    @Test
+    void aClockOffByMoreThanTwoWindowsIsReportedAsSuch() {
+        String prefix = uniquePrefix("skew");
+        WindowSpec daily = WindowSpec.calendar(ResetPeriod.parse("1d"), ZoneOffset.UTC);
+        Limit limit = new Limit(Holder.user("u1"), Metric.REQUESTS, 10, daily);
+        Clock farAhead = Clock.offset(Clock.systemUTC(), Duration.ofDays(10));
+        try (RedisGovernanceStore store = TestStores.store(client,
+                RedisStoreOptions.builder().keyPrefix(prefix).candidateClock(farAhead))) {
+            assertThat(failureOf(() -> store.reserve(List.of(CounterOp.reserve(limit, 1)))))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining("clock is off by more than two windows");
+            assertThat(scan(redis, prefix + ":*:c:*")).isEmpty();
+        }
+    }
+
+    @Test
+    void monthlyRollingWindowsUseCandidatesAndCountersAreExactNearTheLongLimit() {
+        String prefix = uniquePrefix("exact");
+        WindowSpec monthly = WindowSpec.rolling(ResetPeriod.parse("1M"), Instant.parse("2024-01-31T00:00:00Z"));
+        Limit big = new Limit(Holder.team("t1"), Metric.COST, Long.MAX_VALUE, monthly);
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+            long nearlyFull = Long.MAX_VALUE - 1_000;
+            join(store.charge("r1", List.of(CounterOp.add(big, nearlyFull - 1))));
+            ReserveResult fits = reserve(store, CounterOp.reserve(big, 1_001));
+            assertThat(fits.admitted()).isTrue();
+            assertThat(fits.counters().get(0).used()).isEqualTo(nearlyFull - 1);
+            ReserveResult full = reserve(store, CounterOp.reserve(big, 0));
+            assertThat(full.admitted()).isFalse();
+            assertThat(full.counters().get(0).used()).isEqualTo(Long.MAX_VALUE);
+            assertThat(full.counters().get(0).window()).isEqualTo(monthly.windowAt(full.storeTimeMillis()));
+
+            assertThat(failureOf(() -> store.charge("r2", List.of(CounterOp.add(big, 1)))))
+                    .isInstanceOf(ArithmeticException.class)
+                    .hasMessageContaining("overflow");
+            assertThat(join(store.read(List.of(big))).get(0).used()).isEqualTo(Long.MAX_VALUE);
+        }
+    }
+
+    @Test
+    void chargeReleasesAtMostWhatTheReservedWindowHolds() {
+        String prefix = uniquePrefix("release");
+        Limit limit = new Limit(Holder.virtualKey("k"), Metric.TOKENS, 1_000, MINUTE);
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+            ReserveResult reserved = reserve(store, CounterOp.reserve(limit, 100));
+            long start = reserved.counters().get(0).window().startMillis();
+            join(store.charge("r1", List.of(CounterOp.settle(limit, 30, 500, start))));
+            assertThat(join(store.read(List.of(limit))).get(0).used()).isIn(30L, 0L);
+            // a window that is gone is not recreated by a release
+            join(store.charge("r2", List.of(CounterOp.settle(limit, 0, 5, start - MINUTE.fixedLengthMillis()))));
+            assertThat(scan(redis, prefix + ":*:c:*")).allMatch(key -> !key.endsWith(":"
+                    + (start - MINUTE.fixedLengthMillis())));
+        }
+    }
+
+    @Test
+    void changeLogIsReadInPagesAndEachChangeOnce() {
+        String prefix = uniquePrefix("pages");
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+            long mark = store.changesSince(0).nextMark();
+            List<CompletableFuture<ChargeResult>> charges = new ArrayList<>();
+            for (int i = 0; i < 2_500; i++) {
+                Limit a = new Limit(Holder.user("u" + i), Metric.TOKENS, 1_000, MINUTE);
+                Limit b = new Limit(Holder.team("t" + i), Metric.TOKENS, 1_000, MINUTE);
+                charges.add(store.charge("r" + i, List.of(CounterOp.add(a, i + 1), CounterOp.add(b, 1)))
+                        .toCompletableFuture());
+                if (charges.size() == 100) {
+                    // a bounded number in flight: each call has the command timeout, queueing included
+                    charges.forEach(CompletableFuture::join);
+                    charges.clear();
+                }
+            }
+            charges.forEach(CompletableFuture::join);
+
+            ChangeBatch batch = store.changesSince(mark);
+            Map<String, Long> values = new HashMap<>();
+            for (CounterSnapshot snapshot : batch.counters()) {
+                assertThat(values.put(snapshot.counter().holder().toString(), snapshot.value())).isNull();
+            }
+            assertThat(values).hasSize(5_000).containsEntry("USER:u0", 1L).containsEntry("USER:u2499", 2_500L)
+                    .containsEntry("TEAM:t1234", 1L);
+            assertThat(store.changesSince(batch.nextMark()).counters()).isEmpty();
+
+            join(store.charge("again", List.of(CounterOp.add(new Limit(Holder.user("u7"), Metric.TOKENS, 1_000,
+                    MINUTE), 1))));
+            assertThat(store.changesSince(batch.nextMark()).counters()).singleElement()
+                    .satisfies(s -> assertThat(s.value()).isEqualTo(9));
+        }
+    }
+
+    @Test
+    void changeLogForgetsChangesOlderThanItsRetention() {
+        String prefix = uniquePrefix("trim");
+        TestClock clock = new TestClock(Instant.parse("2030-01-01T00:00:00Z"));
+        WindowSpec lifetime = WindowSpec.unbounded();
+        Limit old = new Limit(Holder.customer("old"), Metric.COST, 1_000, lifetime);
+        Limit recent = new Limit(Holder.customer("recent"), Metric.COST, 1_000, lifetime);
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix)
+                .testTimeSource(clock).changeLogRetention(Duration.ofHours(1)))) {
+            join(store.charge("r1", List.of(CounterOp.add(old, 1))));
+            long mark = store.changesSince(0).nextMark();
+            clock.advance(Duration.ofHours(2));
+            join(store.charge("r2", List.of(CounterOp.add(recent, 1))));
+
+            assertThat(store.changesSince(mark).counters()).extracting(s -> s.counter().holder().id())
+                    .containsExactly("recent");
+            assertThat(redis.zrange(prefix + ":v1:{tg}:changed", 0, -1)).singleElement().asString()
+                    .contains(":recent:");
+            assertThat(store.changesSince(0).counters()).extracting(s -> s.counter().holder().id())
+                    .containsExactly("recent");
+        }
+    }
+
+    @Test
+    void aMarkFromBeforeDataLossReadsTheWholeLog() {
+        String prefix = uniquePrefix("reset");
+        Limit limit = new Limit(Holder.user("u1"), Metric.TOKENS, 1_000, MINUTE);
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+            join(store.charge("r1", List.of(CounterOp.add(limit, 3))));
+            long mark = store.changesSince(0).nextMark();
+            // as after FLUSHALL, but only this store's keys: the shared server serves other tests
+            redis.del(scan(redis, prefix + ":*").toArray(new String[0]));
+            join(store.charge("r2", List.of(CounterOp.add(limit, 4))));
+            assertThat(store.changesSince(mark).counters()).singleElement()
+                    .satisfies(s -> assertThat(s.value()).isEqualTo(4));
+        }
+    }
+
+    @Test
+    void readIsOneConsistentViewOfSeveralCounters() {
+        String prefix = uniquePrefix("read");
+        Limit a = new Limit(Holder.user("a"), Metric.TOKENS, 100, MINUTE);
+        Limit b = new Limit(Holder.user("b"), Metric.REQUESTS, 100, WindowSpec.calendar(ResetPeriod.parse("1M"),
+                ZoneId.of("Asia/Tokyo")));
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+            reserve(store, CounterOp.reserve(a, 5), CounterOp.reserve(b, 1));
+            List<CounterState> states = join(store.read(List.of(b, a)));
+            long now = redisTime(redis);
+            assertThat(states).extracting(CounterState::used).containsExactly(1L, 5L);
+            assertThat(states).allSatisfy(s -> assertThat(s.window().contains(now)
+                    || s.window().endMillis() - now < 1_000).isTrue());
+        }
+    }
+
+    @Test
+    void closingTheStoreLeavesTheUsersClientAndConnectionOpen() {
+        String prefix = uniquePrefix("close");
+        Limit limit = new Limit(Holder.user("u"), Metric.REQUESTS, 100, MINUTE);
+        RedisGovernanceStore fromClient = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix));
+        reserve(fromClient, CounterOp.reserve(limit, 1));
+        fromClient.close();
+        assertThat(failureOf(() -> fromClient.reserve(List.of(CounterOp.reserve(limit, 1)))))
+                .isInstanceOf(StoreException.class);
+
+        try (StatefulRedisConnection<String, String> mine = client.connect()) {
+            RedisGovernanceStore onConnection = RedisGovernanceStore.builder(mine)
+                    .options(RedisStoreOptions.builder().keyPrefix(prefix).build()).build();
+            assertThat(reserve(onConnection, CounterOp.reserve(limit, 1)).counters().get(0).used()).isEqualTo(1);
+            onConnection.close();
+            assertThat(mine.isOpen()).isTrue();
+            assertThat(mine.sync().ping()).isEqualTo("PONG");
+        }
+    }
+
+    @Test
+    void storeTimeIsRedisTimeNotTheLocalClock() {
+        String prefix = uniquePrefix("time");
+        Limit limit = new Limit(Holder.user("u"), Metric.REQUESTS, 100, MINUTE);
+        Clock hourBehind = Clock.offset(Clock.systemUTC(), Duration.ofHours(-1));
+        try (RedisGovernanceStore store = TestStores.store(client,
+                RedisStoreOptions.builder().keyPrefix(prefix).candidateClock(hourBehind))) {
+            long redisNow = redisTime(redis);
+            assertThat(reserve(store, CounterOp.reserve(limit, 1)).storeTimeMillis())
+                    .isCloseTo(redisNow, within(5_000L));
+        }
+    }
+}
