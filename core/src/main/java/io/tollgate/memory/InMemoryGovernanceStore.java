@@ -1,7 +1,9 @@
 package io.tollgate.memory;
 
 import io.tollgate.CounterId;
+import io.tollgate.Holder;
 import io.tollgate.Limit;
+import io.tollgate.Metric;
 import io.tollgate.Window;
 import io.tollgate.spi.ChangeBatch;
 import io.tollgate.spi.ChargeResult;
@@ -15,7 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Iterator;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,13 +26,15 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.StampedLock;
 
 /**
  * The embedded store: counters in this JVM, for a single gateway process or for tests. Exact and atomic within the
  * process; nothing is shared with other replicas and nothing survives a restart.
  *
- * <p>Thread-safe without a global lock: each counter has its own lock, and a call that touches several counters takes
- * their locks in one global order, so calls on disjoint counters never wait for each other and no two calls deadlock.
+ * <p>Thread-safe without a global lock: the counters of one holder share a lock, and a call that touches several
+ * holders takes their locks in one global order, so calls on disjoint holders never wait for each other and no two
+ * calls deadlock.
  * Time comes from the injected {@link Clock}. A window's value is kept until {@code expiredWindowRetention} after the
  * window ends, so that a snapshot flusher still sees its final value; then it is dropped on the next access.
  */
@@ -39,19 +43,24 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     private final Clock clock;
     private final long retentionMillis;
     private final long idempotencyMillis;
-    private final Map<CounterId, Series> series = new ConcurrentHashMap<>();
-    private final Map<String, Long> idempotencyKeys = new ConcurrentHashMap<>();
+    private final Map<Holder, HolderCounters> holders = new ConcurrentHashMap<>();
+    /** Keys of the current and the previous generation; both are consulted, the older one dropped whole. */
+    private volatile KeyGeneration currentKeys;
+    private volatile KeyGeneration previousKeys;
+    private final StampedLock keyRotation = new StampedLock();
     private final AtomicLong changeSequence = new AtomicLong();
-    private final AtomicLong seriesOrdinals = new AtomicLong();
-    private final AtomicLong nextKeySweep = new AtomicLong();
+    private final AtomicLong holderOrdinals = new AtomicLong();
 
     private InMemoryGovernanceStore(Builder builder) {
         this.clock = builder.clock;
         this.retentionMillis = builder.expiredWindowRetention.toMillis();
         this.idempotencyMillis = builder.idempotencyKeyLifetime.toMillis();
+        long now = clock.millis();
+        this.currentKeys = new KeyGeneration(now);
+        this.previousKeys = new KeyGeneration(now);
     }
 
-    /** A store on the system clock with the default retention (1 minute) and idempotency key lifetime (24 hours). */
+    /** A store on the system clock with the default retention (1 minute) and idempotency key lifetime (at least 24 hours). */
     public static InMemoryGovernanceStore create() {
         return builder().build();
     }
@@ -67,29 +76,34 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
 
     /** {@link #reserve} without the future. */
     public ReserveResult reserveNow(List<CounterOp> ops) {
-        Series[] locked = lockAll(ops);
+        HolderCounters[] owners = owners(ops);
+        HolderCounters[] locked = lockAll(owners);
         try {
             long now = clock.millis();
-            Cell[] cells = new Cell[ops.size()];
-            List<CounterState> states = new ArrayList<>(ops.size());
+            int size = ops.size();
+            Cell[] cells = new Cell[size];
+            CounterState[] states = new CounterState[size];
             boolean admitted = true;
-            for (int i = 0; i < cells.length; i++) {
-                Limit limit = ops.get(i).limit();
+            Object call = new Object();
+            for (int i = 0; i < size; i++) {
+                CounterOp op = ops.get(i);
+                Limit limit = op.limit();
                 Window window = limit.window().windowAt(now);
-                cells[i] = locked[i].cell(window, now, retentionMillis);
-                states.add(new CounterState(limit, cells[i].value, window));
-                admitted &= CounterOp.fits(cells[i].value, ops.get(i).amount(), limit.max());
+                cells[i] = claim(owners[i].series(limit), call).cell(window, now, retentionMillis);
+                states[i] = new CounterState(limit, cells[i].value, window);
+                admitted &= CounterOp.fits(cells[i].value, op.amount(), limit.max());
             }
             if (admitted) {
                 long sequence = changeSequence.incrementAndGet();
-                for (int i = 0; i < cells.length; i++) {
-                    if (ops.get(i).amount() > 0) {
-                        cells[i].value += ops.get(i).amount();
+                for (int i = 0; i < size; i++) {
+                    long amount = ops.get(i).amount();
+                    if (amount > 0) {
+                        cells[i].value += amount;
                         cells[i].changedAt = sequence;
                     }
                 }
             }
-            return new ReserveResult(admitted, states, now);
+            return new ReserveResult(admitted, List.of(states), now);
         } finally {
             unlockAll(locked);
         }
@@ -103,35 +117,69 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     /** {@link #charge} without the future. */
     public ChargeResult chargeNow(String idempotencyKey, List<CounterOp> ops) {
         Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+        HolderCounters[] owners = owners(ops);
         long now = clock.millis();
-        sweepIdempotencyKeys(now);
-        Long previous = idempotencyKeys.putIfAbsent(idempotencyKey, now + idempotencyMillis);
-        if (previous != null && previous > now) {
+        Map<String, Boolean> claimedIn = claimKey(idempotencyKey, now);
+        if (claimedIn == null) {
             return ChargeResult.DUPLICATE;
         }
-        if (previous != null) {
-            idempotencyKeys.put(idempotencyKey, now + idempotencyMillis);
-        }
         try {
-            applyCharge(ops, now);
+            applyCharge(ops, owners, now);
             return ChargeResult.APPLIED;
         } catch (RuntimeException e) {
             // Nothing was applied, so the same update must be able to try again.
-            idempotencyKeys.remove(idempotencyKey);
+            claimedIn.remove(idempotencyKey);
             throw e;
         }
     }
 
-    private void applyCharge(List<CounterOp> ops, long now) {
-        Series[] locked = lockAll(ops);
+    /**
+     * Records {@code key} unless either generation holds it; returns the map it went into, or {@code null} for a
+     * duplicate. A generation lives one lifetime as the current one and one more as the previous one, so a key is
+     * remembered for at least the lifetime and at most twice it, and forgetting costs no scan.
+     */
+    private Map<String, Boolean> claimKey(String key, long now) {
+        if (now - currentKeys.startedAt >= idempotencyMillis) {
+            rotateKeys(now);
+        }
+        long stamp = keyRotation.readLock();
         try {
-            Cell[] cells = new Cell[ops.size()];
-            Cell[] released = new Cell[ops.size()];
-            for (int i = 0; i < cells.length; i++) {
+            Map<String, Boolean> current = currentKeys.keys;
+            if (previousKeys.keys.containsKey(key) || current.putIfAbsent(key, Boolean.TRUE) != null) {
+                return null;
+            }
+            return current;
+        } finally {
+            keyRotation.unlockRead(stamp);
+        }
+    }
+
+    private void rotateKeys(long now) {
+        long stamp = keyRotation.writeLock();
+        try {
+            if (now - currentKeys.startedAt >= idempotencyMillis) {
+                // A clock that jumped past two lifetimes forgets both generations.
+                previousKeys = now - currentKeys.startedAt >= 2 * idempotencyMillis ? new KeyGeneration(now) : currentKeys;
+                currentKeys = new KeyGeneration(now);
+            }
+        } finally {
+            keyRotation.unlockWrite(stamp);
+        }
+    }
+
+    private void applyCharge(List<CounterOp> ops, HolderCounters[] owners, long now) {
+        HolderCounters[] locked = lockAll(owners);
+        try {
+            int size = ops.size();
+            Cell[] cells = new Cell[size];
+            Cell[] released = new Cell[size];
+            Object call = new Object();
+            for (int i = 0; i < size; i++) {
                 CounterOp op = ops.get(i);
-                cells[i] = locked[i].cell(op.limit().window().windowAt(now), now, retentionMillis);
+                Series series = claim(owners[i].series(op.limit()), call);
+                cells[i] = series.cell(op.limit().window().windowAt(now), now, retentionMillis);
                 if (op.release() > 0) {
-                    released[i] = locked[i].existing(op.releaseWindowStart());
+                    released[i] = series.existing(op.releaseWindowStart());
                 }
                 if (cells[i].value > Long.MAX_VALUE - op.amount()) {
                     throw new ArithmeticException("charge of " + op.amount() + " overflows the counter of "
@@ -139,7 +187,7 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
                 }
             }
             long sequence = changeSequence.incrementAndGet();
-            for (int i = 0; i < cells.length; i++) {
+            for (int i = 0; i < size; i++) {
                 CounterOp op = ops.get(i);
                 if (released[i] != null) {
                     released[i].value = Math.max(0, released[i].value - op.release());
@@ -160,14 +208,14 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         long now = clock.millis();
         List<CounterState> states = new ArrayList<>(limits.size());
         for (Limit limit : limits) {
-            Series counter = series(limit.counterId());
+            HolderCounters owner = holder(limit.holder());
             Window window = limit.window().windowAt(now);
-            counter.lock.lock();
+            owner.lock.lock();
             try {
-                Cell cell = counter.existing(window.startMillis());
+                Cell cell = owner.series(limit).existing(window.startMillis());
                 states.add(new CounterState(limit, cell == null ? 0 : cell.value, window));
             } finally {
-                counter.lock.unlock();
+                owner.lock.unlock();
             }
         }
         return CompletableFuture.completedFuture(states);
@@ -181,16 +229,18 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     public ChangeBatch changesSince(long mark) {
         long nextMark = changeSequence.get();
         List<CounterSnapshot> changed = new ArrayList<>();
-        for (Series counter : series.values()) {
-            counter.lock.lock();
+        for (HolderCounters owner : holders.values()) {
+            owner.lock.lock();
             try {
-                for (Cell cell : counter.cells) {
-                    if (cell.changedAt > mark) {
-                        changed.add(new CounterSnapshot(counter.id, cell.window, cell.value));
+                for (Series series : owner.series) {
+                    for (Cell cell : series.cells) {
+                        if (cell.changedAt > mark) {
+                            changed.add(new CounterSnapshot(series.id, cell.window, cell.value));
+                        }
                     }
                 }
             } finally {
-                counter.lock.unlock();
+                owner.lock.unlock();
             }
         }
         return new ChangeBatch(changed, nextMark);
@@ -203,16 +253,17 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
             if (snapshot.window().endMillis() <= now) {
                 continue;
             }
-            Series counter = series(snapshot.counter());
-            counter.lock.lock();
+            CounterId id = snapshot.counter();
+            HolderCounters owner = holder(id.holder());
+            owner.lock.lock();
             try {
-                Cell cell = counter.cell(snapshot.window(), now, retentionMillis);
+                Cell cell = owner.series(id.metric(), id.windowId()).cell(snapshot.window(), now, retentionMillis);
                 if (cell.value < snapshot.value()) {
                     cell.value = snapshot.value();
                     cell.changedAt = changeSequence.incrementAndGet();
                 }
             } finally {
-                counter.lock.unlock();
+                owner.lock.unlock();
             }
         }
     }
@@ -222,73 +273,136 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         // Nothing to release: the store holds no thread or connection.
     }
 
-    private Series series(CounterId id) {
-        Series counter = series.get(id);
-        return counter != null ? counter : series.computeIfAbsent(id, key -> new Series(key, seriesOrdinals.incrementAndGet()));
+    private HolderCounters holder(Holder holder) {
+        HolderCounters counters = holders.get(holder);
+        return counters != null ? counters
+                : holders.computeIfAbsent(holder, key -> new HolderCounters(key, holderOrdinals.incrementAndGet()));
     }
 
-    private Series[] lockAll(List<CounterOp> ops) {
+    /** Each op's holder; a request lists a holder's limits together, so a repeated holder is looked up once. */
+    private HolderCounters[] owners(List<CounterOp> ops) {
         int size = ops.size();
-        Series[] counters = new Series[size];
+        HolderCounters[] owners = new HolderCounters[size];
+        Holder previous = null;
         for (int i = 0; i < size; i++) {
-            counters[i] = series(ops.get(i).limit().counterId());
-            for (int j = 0; j < i; j++) {
-                if (counters[j] == counters[i]) {
-                    throw new IllegalArgumentException("ops name the counter " + counters[i].id + " twice");
-                }
-            }
+            Holder holder = ops.get(i).limit().holder();
+            owners[i] = holder.equals(previous) ? owners[i - 1] : holder(holder);
+            previous = holder;
         }
-        Series[] order = counters.clone();
-        java.util.Arrays.sort(order, (a, b) -> Long.compare(a.ordinal, b.ordinal));
+        return owners;
+    }
+
+    /** Marks {@code series} as taken by the call {@code call}; a second mark in one call is the same counter twice. */
+    private static Series claim(Series series, Object call) {
+        if (series.claimedBy == call) {
+            throw new IllegalArgumentException("ops name the counter " + series.id + " twice");
+        }
+        series.claimedBy = call;
+        return series;
+    }
+
+    /** Locks each distinct holder once, in ordinal order; returns what to unlock. */
+    private static HolderCounters[] lockAll(HolderCounters[] owners) {
+        HolderCounters[] order = new HolderCounters[owners.length];
+        int distinct = 0;
+        for (HolderCounters owner : owners) {
+            int at = distinct;
+            boolean seen = false;
+            // Insertion into a short sorted array: a request has a handful of holders.
+            while (at > 0 && order[at - 1].ordinal >= owner.ordinal) {
+                if (order[at - 1] == owner) {
+                    seen = true;
+                    break;
+                }
+                at--;
+            }
+            if (seen) {
+                continue;
+            }
+            System.arraycopy(order, at, order, at + 1, distinct - at);
+            order[at] = owner;
+            distinct++;
+        }
         int taken = 0;
         try {
-            for (Series counter : order) {
-                counter.lock.lock();
-                taken++;
+            for (; taken < distinct; taken++) {
+                order[taken].lock.lock();
             }
         } catch (RuntimeException | Error e) {
-            for (int i = taken - 1; i >= 0; i--) {
-                order[i].lock.unlock();
-            }
+            unlockAll(Arrays.copyOf(order, taken));
             throw e;
         }
-        return counters;
+        return distinct == order.length ? order : Arrays.copyOf(order, distinct);
     }
 
-    private static void unlockAll(Series[] counters) {
-        for (Series counter : counters) {
-            counter.lock.unlock();
+    private static void unlockAll(HolderCounters[] locked) {
+        for (int i = locked.length - 1; i >= 0; i--) {
+            locked[i].lock.unlock();
         }
     }
 
-    private void sweepIdempotencyKeys(long now) {
-        long due = nextKeySweep.get();
-        if (now < due || !nextKeySweep.compareAndSet(due, now + Math.max(1_000, idempotencyMillis / 10))) {
-            return;
+    /** Idempotency keys first seen in one lifetime-long period. */
+    private static final class KeyGeneration {
+        final long startedAt;
+        final Map<String, Boolean> keys = new ConcurrentHashMap<>();
+
+        KeyGeneration(long startedAt) {
+            this.startedAt = startedAt;
         }
-        idempotencyKeys.values().removeIf(expiresAt -> expiresAt <= now);
     }
 
-    /** The windows of one counter; guarded by its lock. */
-    private static final class Series {
-        final CounterId id;
+    /** The counters of one holder; everything but the identity is guarded by its lock. */
+    private static final class HolderCounters {
+        final Holder holder;
         final long ordinal;
         final ReentrantLock lock = new ReentrantLock();
-        final List<Cell> cells = new ArrayList<>(2);
+        Series[] series = new Series[0];
 
-        Series(CounterId id, long ordinal) {
-            this.id = id;
+        HolderCounters(Holder holder, long ordinal) {
+            this.holder = holder;
             this.ordinal = ordinal;
+        }
+
+        Series series(Limit limit) {
+            return series(limit.metric(), limit.window().id());
+        }
+
+        Series series(Metric metric, String windowId) {
+            for (Series candidate : series) {
+                if (candidate.metric == metric && candidate.windowId.equals(windowId)) {
+                    return candidate;
+                }
+            }
+            Series created = new Series(new CounterId(holder, metric, windowId));
+            series = Arrays.copyOf(series, series.length + 1);
+            series[series.length - 1] = created;
+            return created;
+        }
+    }
+
+    /** The windows of one counter; guarded by its holder's lock. */
+    private static final class Series {
+        final CounterId id;
+        final Metric metric;
+        final String windowId;
+        final List<Cell> cells = new ArrayList<>(2);
+        /** The call that last took this counter, to refuse a list that names it twice. */
+        Object claimedBy;
+
+        Series(CounterId id) {
+            this.id = id;
+            this.metric = id.metric();
+            this.windowId = id.windowId();
         }
 
         Cell cell(Window window, long now, long retentionMillis) {
             Cell found = null;
-            for (Iterator<Cell> it = cells.iterator(); it.hasNext(); ) {
-                Cell cell = it.next();
+            for (int i = cells.size() - 1; i >= 0; i--) {
+                Cell cell = cells.get(i);
                 if (cell.window.startMillis() == window.startMillis()) {
                     found = cell;
                 } else if (!cell.window.isUnbounded() && cell.window.endMillis() + retentionMillis <= now) {
-                    it.remove();
+                    cells.remove(i);
                 }
             }
             if (found == null) {
@@ -308,7 +422,7 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         }
     }
 
-    /** One window's value; guarded by its series' lock. */
+    /** One window's value; guarded by its holder's lock. */
     private static final class Cell {
         final Window window;
         long value;
@@ -343,7 +457,10 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
             return this;
         }
 
-        /** How long a charge's idempotency key is remembered; 24 hours by default. */
+        /**
+         * How long a charge's idempotency key is remembered at least (at most twice that); 24 hours by default. Each
+         * key costs memory until it is forgotten: size it for the charges per second a process takes.
+         */
         public Builder idempotencyKeyLifetime(Duration lifetime) {
             if (lifetime == null || lifetime.isNegative() || lifetime.isZero()) {
                 throw new IllegalArgumentException("idempotencyKeyLifetime: " + lifetime + " must be positive");
