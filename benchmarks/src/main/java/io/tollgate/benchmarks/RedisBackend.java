@@ -1,0 +1,140 @@
+package io.tollgate.benchmarks;
+
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.tollgate.redis.RedisGovernanceStore;
+import io.tollgate.redis.RedisStoreOptions;
+import io.tollgate.spi.GovernanceStore;
+
+import java.time.Duration;
+import java.util.UUID;
+
+/**
+ * The Redis side of a {@link StoreFixture}: a {@link RedisClient}, the Redis governance store on it, and the
+ * store's connection for the floor benchmarks ({@code PING}, and a one-key script by {@code EVALSHA}). Connects to
+ * {@link RedisLauncher#configuredUri()}, else starts a {@code redis-server} and stops it on {@link #close()}.
+ *
+ * <p>Thread-safe: Lettuce connections may be shared by any number of threads.
+ */
+public final class RedisBackend implements AutoCloseable {
+
+    static final String FLOOR_KEY = "tollgate-bench:floor";
+    private static final String INCR_SCRIPT = "return redis.call('INCR', KEYS[1])";
+
+    private final RedisLauncher launcher;
+    private final RedisClient client;
+    private final GovernanceStore store;
+    private final StatefulRedisConnection<String, String> connection;
+    private final RedisCommands<String, String> commands;
+    private final String scriptSha;
+    private final String keyPrefix;
+
+    private RedisBackend(RedisLauncher launcher, RedisClient client, GovernanceStore store,
+                         StatefulRedisConnection<String, String> connection, String keyPrefix) {
+        this.launcher = launcher;
+        this.keyPrefix = keyPrefix;
+        this.client = client;
+        this.store = store;
+        this.connection = connection;
+        this.commands = connection.sync();
+        this.scriptSha = commands.scriptLoad(INCR_SCRIPT);
+    }
+
+    /** Connects to the configured Redis or to one it starts. */
+    public static RedisBackend open() {
+        String uri = RedisLauncher.configuredUri();
+        RedisLauncher launcher = uri == null ? RedisLauncher.start() : null;
+        RedisClient client = null;
+        try {
+            client = RedisClient.create(uri != null ? uri : launcher.uri());
+            StatefulRedisConnection<String, String> connection = client.connect();
+            // A fresh prefix keeps runs apart on a shared Redis; a short idempotency key lifetime keeps the
+            // millions of distinct request ids a benchmark charges from filling Redis memory.
+            RedisStoreOptions options = RedisStoreOptions.builder()
+                    .keyPrefix("tollgate-bench:" + UUID.randomUUID().toString().substring(0, 8))
+                    .idempotencyKeyLifetime(Duration.ofSeconds(10))
+                    .build();
+            connection.setTimeout(options.commandTimeout());
+            // The store runs on this very connection, so the floors measure the round trip the store pays.
+            GovernanceStore store = RedisGovernanceStore.builder(connection).options(options).build();
+            return new RedisBackend(launcher, client, store, connection, options.keyPrefix());
+        } catch (RuntimeException e) {
+            if (client != null) {
+                client.shutdown();
+            }
+            if (launcher != null) {
+                launcher.close();
+            }
+            throw e;
+        }
+    }
+
+    public GovernanceStore store() {
+        return store;
+    }
+
+    /** One {@code PING} round trip. */
+    public String ping() {
+        return commands.ping();
+    }
+
+    /** One {@code EVALSHA} of a one-key {@code INCR} script. */
+    public Long incrementByScript() {
+        return commands.evalsha(scriptSha, ScriptOutputType.INTEGER, FLOOR_KEY);
+    }
+
+    /** {@code redis_version} from {@code INFO server}. */
+    public String serverVersion() {
+        return serverVersion(commands.info("server"));
+    }
+
+    static String serverVersion(String info) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("redis_version:")) {
+                return line.substring("redis_version:".length()).trim();
+            }
+        }
+        return "unknown";
+    }
+
+    /**
+     * Unlinks every key whose name starts with {@code prefix + ":"}, by {@code SCAN}, so that a run leaves nothing
+     * behind on a Redis it did not start (budgets that never reset have keys that never expire).
+     */
+    public static long deleteKeys(RedisCommands<String, String> commands, String prefix) {
+        long deleted = 0;
+        // Key prefixes allow no glob characters ([A-Za-z0-9._:-]), so the pattern needs no escaping.
+        ScanArgs match = ScanArgs.Builder.matches(prefix + ":*").limit(1_000);
+        KeyScanCursor<String> cursor = commands.scan(match);
+        while (true) {
+            if (!cursor.getKeys().isEmpty()) {
+                deleted += commands.unlink(cursor.getKeys().toArray(String[]::new));
+            }
+            if (cursor.isFinished()) {
+                return deleted;
+            }
+            cursor = commands.scan(cursor, match);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (launcher == null) {
+                deleteKeys(commands, keyPrefix);
+                commands.del(FLOOR_KEY);
+            }
+            store.close();
+            connection.close();
+            client.shutdown();
+        } finally {
+            if (launcher != null) {
+                launcher.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package io.tollgate.fleet;
+
+import io.tollgate.CounterId;
+import io.tollgate.Decision;
+import io.tollgate.Limit;
+import io.tollgate.LimitUsage;
+import io.tollgate.Metric;
+import io.tollgate.Outcome;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What the fleet saw, from the decisions alone: per limit, how many checks it admitted and denied and, for request
+ * limits, how many it admitted in each window; per outcome, how many checks ended so; and the duplicates re-sent.
+ * The store is not asked here, so the ledger is an independent witness of what the store let through.
+ *
+ * <p>Thread-safe: every worker records into it at once.
+ */
+final class Ledger {
+
+    private final Map<CounterId, LimitStats> limits = new ConcurrentHashMap<>();
+    private final Map<Outcome, LongAdder> outcomes = new EnumMap<>(Outcome.class);
+    final LongAdder checks = new LongAdder();
+    final LongAdder allowed = new LongAdder();
+    final LongAdder charges = new LongAdder();
+    final LongAdder resent = new LongAdder();
+    final LongAdder refusedAsDuplicate = new LongAdder();
+    final LongAdder chargedTwice = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    private volatile String firstError;
+
+    Ledger() {
+        for (Outcome outcome : Outcome.values()) {
+            outcomes.put(outcome, new LongAdder());
+        }
+    }
+
+    void record(Decision decision) {
+        checks.increment();
+        outcomes.get(decision.outcome()).increment();
+        if (decision.allowed()) {
+            allowed.increment();
+            for (LimitUsage usage : decision.limits()) {
+                stats(usage.limit()).admitted(usage.window().startMillis());
+            }
+        } else {
+            decision.deniedBy().ifPresent(usage -> stats(usage.limit()).denied.increment());
+        }
+    }
+
+    void error(RuntimeException e) {
+        errors.increment();
+        if (firstError == null) {
+            firstError = e.toString();
+        }
+    }
+
+    String firstError() {
+        return firstError;
+    }
+
+    long outcome(Outcome outcome) {
+        return outcomes.get(outcome).sum();
+    }
+
+    private LimitStats stats(Limit limit) {
+        CounterId id = limit.counterId();
+        LimitStats stats = limits.get(id);
+        return stats != null ? stats : limits.computeIfAbsent(id, key -> new LimitStats(limit));
+    }
+
+    /** Every limit seen, in the order of the hierarchy: holder kind, holder id, metric, window. */
+    List<LimitStats> limits() {
+        List<LimitStats> all = new ArrayList<>(limits.values());
+        all.sort(Comparator.comparing((LimitStats s) -> s.limit.holder().kind())
+                .thenComparing(s -> s.limit.holder().id())
+                .thenComparing(s -> s.limit.metric())
+                .thenComparing(s -> s.limit.window().id()));
+        return all;
+    }
+
+    /** Request limits that admitted more than their maximum in some window. */
+    List<LimitStats> violations() {
+        List<LimitStats> over = new ArrayList<>();
+        for (LimitStats stats : limits()) {
+            if (stats.limit.metric() == Metric.REQUESTS && stats.peak() > stats.limit.max()) {
+                over.add(stats);
+            }
+        }
+        return over;
+    }
+
+    /**
+     * One limit's counts.
+     *
+     * <p>Thread-safe.
+     */
+    static final class LimitStats {
+        final Limit limit;
+        final LongAdder admitted = new LongAdder();
+        final LongAdder denied = new LongAdder();
+        private final Map<Long, LongAdder> admittedByWindow = new ConcurrentHashMap<>();
+
+        LimitStats(Limit limit) {
+            this.limit = limit;
+        }
+
+        void admitted(long windowStart) {
+            admitted.increment();
+            if (limit.metric() == Metric.REQUESTS) {
+                admittedByWindow.computeIfAbsent(windowStart, start -> new LongAdder()).increment();
+            }
+        }
+
+        /** The most requests admitted in any one window; 0 for token and cost limits. */
+        long peak() {
+            long peak = 0;
+            for (LongAdder count : admittedByWindow.values()) {
+                peak = Math.max(peak, count.sum());
+            }
+            return peak;
+        }
+
+        int windows() {
+            return admittedByWindow.size();
+        }
+    }
+}
