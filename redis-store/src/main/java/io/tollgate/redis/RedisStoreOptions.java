@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code snapshotSource}</td><td>none</td><td>where counters are restored from after data loss</td></tr>
  *   <tr><td>{@code candidateClock}</td><td>system UTC</td><td>only picks candidate calendar windows</td></tr>
  *   <tr><td>{@code testTimeSource}</td><td>none</td><td>for tests only: replaces Redis {@code TIME}</td></tr>
+ *   <tr><td>{@code placement}</td><td>{@link RedisPlacement#perHolder()}</td><td>Redis Cluster only: which
+ *       holders share a hash slot</td></tr>
  * </table>
  *
  * <p>Immutable and thread-safe.
@@ -44,6 +46,9 @@ import java.util.regex.Pattern;
  *                               a calendar layout, an error), never a wrong count
  * @param testTimeSource         <b>for tests only</b>: when set, scripts use this clock's milliseconds instead of Redis
  *                               {@code TIME}, so a test can drive calendar cases; null in production
+ * @param placement              Redis Cluster only: which holders' counters share a hash slot, so that one script
+ *                               checks them atomically (see {@link RedisPlacement}); every replica must use the same.
+ *                               Ignored on standalone Redis
  */
 public record RedisStoreOptions(
         String keyPrefix,
@@ -53,7 +58,8 @@ public record RedisStoreOptions(
         Duration changeLogRetention,
         SnapshotSource snapshotSource,
         Clock candidateClock,
-        Clock testTimeSource) {
+        Clock testTimeSource,
+        RedisPlacement placement) {
 
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._:-]+");
     private static final RedisStoreOptions DEFAULTS = builder().build();
@@ -69,6 +75,7 @@ public record RedisStoreOptions(
         notNegative("expiredWindowRetention", expiredWindowRetention);
         positive("changeLogRetention", changeLogRetention);
         Objects.requireNonNull(candidateClock, "RedisStoreOptions.candidateClock: must be set");
+        Objects.requireNonNull(placement, "RedisStoreOptions.placement: must be set");
         if (commandTimeout.toMillis() < 1) {
             throw new IllegalArgumentException("RedisStoreOptions.commandTimeout: " + commandTimeout
                     + " must be at least 1 ms");
@@ -117,6 +124,7 @@ public record RedisStoreOptions(
         private SnapshotSource snapshotSource;
         private Clock candidateClock = Clock.systemUTC();
         private Clock testTimeSource;
+        private RedisPlacement placement = RedisPlacement.perHolder();
 
         private Builder() {
         }
@@ -130,6 +138,7 @@ public record RedisStoreOptions(
             snapshotSource = options.snapshotSource;
             candidateClock = options.candidateClock;
             testTimeSource = options.testTimeSource;
+            placement = options.placement;
         }
 
         /** First segment of every key; {@code tollgate} by default. */
@@ -183,9 +192,19 @@ public record RedisStoreOptions(
             return this;
         }
 
+        /**
+         * Redis Cluster only: which holders' counters share a hash slot; {@link RedisPlacement#perHolder()} by
+         * default. {@link RedisPlacement#byTenant} puts a tenant's levels in one slot (fewer script calls per
+         * request) at the price of reading the configuration to name keys.
+         */
+        public Builder placement(RedisPlacement placement) {
+            this.placement = placement;
+            return this;
+        }
+
         public RedisStoreOptions build() {
             return new RedisStoreOptions(keyPrefix, commandTimeout, idempotencyKeyLifetime, expiredWindowRetention,
-                    changeLogRetention, snapshotSource, candidateClock, testTimeSource);
+                    changeLogRetention, snapshotSource, candidateClock, testTimeSource, placement);
         }
     }
 }

@@ -10,7 +10,11 @@
 -- Reply: {now, sequence}
 
 local now = store_time(ARGV[1])
-local seq = redis.call('GET', KEYS[3]) or '0'
+local seq = redis.call('GET', KEYS[3])
+if not seq then
+  -- nothing was ever logged here (or the log was lost with the rest): nothing to hand out or trim
+  return {now, 0}
+end
 -- from now on a change must add a new entry for a counter to be seen after this mark (see log_changes)
 redis.call('SET', KEYS[4], seq)
 -- NX keeps the earliest time a sequence number was seen: "by then, nothing after it had changed"

@@ -8,14 +8,17 @@
 -- ARGV[1]    test time source in ms, or '' for Redis TIME
 -- ARGV[2]    expired window retention in ms
 -- ARGV[3]    idempotency key lifetime in ms
--- ARGV[4..]  window groups (see windows)
+-- ARGV[4]    value stored under the idempotency key (a token of this call, so that release.lua can undo it)
+-- ARGV[5..]  window groups (see windows)
 -- then per counter: amount, release, start of the window to release from, window group
 --
--- Reply: {1} when applied. Every check comes before the first write, so an error leaves everything as it was.
+-- Reply: {1, marker, start of group 1 .. start of group g, released_1 .. released_n} when applied, released_i what
+-- was actually given back (text, '0' when the window was gone), marker the data-loss marker's value. Every check
+-- comes before the first write, so an error leaves everything as it was.
 
 local now = store_time(ARGV[1])
 local retention = tonumber(ARGV[2])
-local starts, ends, guesses, p = windows(now, 4)
+local starts, ends, guesses, p = windows(now, 5)
 if not starts then
   return ends
 end
@@ -46,17 +49,21 @@ for i = 1, n do
         .. amounts[i] .. ' more: a counter holds at most 2^63 - 1')
   end
 end
-call('SET', KEYS[5], '1', 'PX', ARGV[3])
+call('SET', KEYS[5], ARGV[4], 'PX', ARGV[3])
 local changed = {}
+local released = {}
 for i = 1, n do
+  released[i] = '0'
   local release_key = release_keys[i]
   if release_key then
     local held = call('GET', release_key)
     if held then
       if compare_sum(held, '0', releases[i]) > 0 then
         call('DECRBY', release_key, releases[i])
+        released[i] = releases[i]
       else
         call('SET', release_key, '0', 'KEEPTTL')
+        released[i] = held
       end
       changed[#changed + 1] = release_key
     end
@@ -73,4 +80,11 @@ for i = 1, n do
   end
 end
 log_changes(changed, values[2])
-return {1}
+local reply = {1, values[1]}
+for g = 1, #starts do
+  reply[2 + g] = starts[g]
+end
+for i = 1, n do
+  reply[2 + #starts + i] = released[i]
+end
+return reply

@@ -8,8 +8,9 @@
 -- ARGV[3..]  window groups (see windows)
 -- then per counter: amount, max, window group
 --
--- Reply: {1, now, admitted (1 or 0), used_1 .. used_n, start of group 1 .. start of group g}, used_i the value
--- before the call as text. Only if every counter fits is every amount added.
+-- Reply: {1, now, admitted (1 or 0), used_1 .. used_n, start of group 1 .. start of group g, marker}, used_i the
+-- value before the call as text, marker the data-loss marker's value (which a release of this reservation passes
+-- back, see release.lua). Only if every counter fits is every amount added.
 
 local now = store_time(ARGV[1])
 local retention = tonumber(ARGV[2])
@@ -42,6 +43,7 @@ end
 for g = 1, #starts do
   reply[3 + n + g] = starts[g]
 end
+reply[4 + n + #starts] = values[1]
 if not admitted then
   reply[3] = 0
   return reply

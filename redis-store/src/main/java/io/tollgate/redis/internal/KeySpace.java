@@ -4,103 +4,188 @@ import io.tollgate.CounterId;
 import io.tollgate.Holder;
 import io.tollgate.HolderKind;
 import io.tollgate.Metric;
+import io.tollgate.redis.RedisPlacement;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.zip.CRC32;
 
 /**
  * The names of every key the store writes, and the way back from a counter key to its counter.
  *
  * <pre>
- *   &lt;prefix&gt;:v1:c:{tg}:&lt;kind&gt;:&lt;id&gt;:&lt;metric&gt;:&lt;windowId&gt;:&lt;windowStart&gt;   a counter of one window
- *   &lt;prefix&gt;:v1:{tg}:changed                                                  change log (sorted set)
- *   &lt;prefix&gt;:v1:{tg}:seq                                                      change sequence number
- *   &lt;prefix&gt;:v1:{tg}:mark                                                     last sequence number handed out
- *   &lt;prefix&gt;:v1:{tg}:marks                                                    sequence numbers by time read
- *   &lt;prefix&gt;:v1:{tg}:ready                                                    data-loss marker
- *   &lt;prefix&gt;:v1:{tg}:i:&lt;idempotency key&gt;                                        charge seen
+ *   &lt;prefix&gt;:v1:c:{tag}:&lt;kind&gt;:&lt;id&gt;:&lt;metric&gt;:&lt;windowId&gt;:&lt;windowStart&gt;   a counter of one window
+ *   &lt;prefix&gt;:v1:{tag}:changed                                                 change log of the tag (sorted set)
+ *   &lt;prefix&gt;:v1:{tag}:seq                                                     change sequence number of the tag
+ *   &lt;prefix&gt;:v1:{tag}:mark                                                    last sequence number handed out
+ *   &lt;prefix&gt;:v1:{tag}:marks                                                   sequence numbers by time read
+ *   &lt;prefix&gt;:v1:{tag}:ready                                                   data-loss marker of the tag
+ *   &lt;prefix&gt;:v1:{tag}:i:&lt;idempotency key&gt;                                       charge seen (in this tag)
+ *   &lt;prefix&gt;:v1:{tg}:cursor[:&lt;mark&gt;]                                          Cluster only: change log marks
  * </pre>
  *
  * Ids, window ids and idempotency keys are {@linkplain #escape percent-encoded}, so no id can add a segment or a
- * hash tag. Every key carries a hash tag; {@link #hashTag(Holder)} is the one place that chooses it.
+ * hash tag. Every key carries a hash tag, and every script touches the keys of one tag only:
+ * <ul>
+ *   <li>standalone Redis: one tag, {@code {tg}}, for every key, so one script covers a whole request;</li>
+ *   <li>Redis Cluster: {@value #CLUSTER_TAGS} tags {@code {tg0}} .. {@code {tg1023}}, each with its own change log,
+ *       sequence and data-loss marker. A holder's counters take the tag of its {@linkplain RedisPlacement#anchor
+ *       anchor}, by a CRC-32 of the anchor's kind and id: holders that share an anchor share a slot, and the anchors
+ *       spread evenly over the cluster's slots. A fixed number of tags keeps the store's own keys (and the work of
+ *       reading every change log) bounded, however many holders there are.</li>
+ * </ul>
+ * {@link #tagOf(Holder)} is the one place that chooses a holder's tag.
  *
- * <p>Immutable and thread-safe.
+ * <p>Immutable and thread-safe (given a thread-safe placement).
  */
 public final class KeySpace {
+
+    /** Number of hash tags on Redis Cluster. Part of the key layout: changing it moves every counter. */
+    public static final int CLUSTER_TAGS = 1024;
 
     private static final String VERSION = ":v1:";
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
     private static final HolderKind[] KINDS = HolderKind.values();
     private static final Metric[] METRICS = Metric.values();
+    private static final String STORE_TAG = "{tg}";
 
     private final String prefix;
     private final String counterHead;
-    private final String ready;
-    private final String changed;
-    private final String sequence;
-    private final String mark;
-    private final String marks;
-    private final String idempotencyHead;
+    /** Null on standalone Redis: one tag for everything. */
+    private final RedisPlacement placement;
+    private final String[] tags;
+    private final String[] ready;
+    private final String[] changed;
+    private final String[] sequence;
+    private final String[] mark;
+    private final String[] marks;
+    private final String[] idempotencyHead;
+    private final String cursor;
 
+    /** The standalone layout. */
     public KeySpace(String prefix) {
-        this.prefix = prefix;
-        this.counterHead = prefix + VERSION + "c:";
-        String storeTag = hashTag(null);
-        this.ready = prefix + VERSION + storeTag + ":ready";
-        this.changed = prefix + VERSION + storeTag + ":changed";
-        this.sequence = prefix + VERSION + storeTag + ":seq";
-        this.mark = prefix + VERSION + storeTag + ":mark";
-        this.marks = prefix + VERSION + storeTag + ":marks";
-        this.idempotencyHead = prefix + VERSION + storeTag + ":i:";
+        this(prefix, null);
     }
 
-    /**
-     * The hash tag of a holder's counters, or of the store's own keys for {@code null}. Standalone Redis: one tag for
-     * every key, so that every script's keys share one slot whatever the layout; a Cluster layout changes only this
-     * method (and where the change log and marker live).
-     */
-    static String hashTag(Holder holder) {
-        return "{tg}";
+    private KeySpace(String prefix, RedisPlacement placement) {
+        this.prefix = prefix;
+        this.placement = placement;
+        this.counterHead = prefix + VERSION + "c:";
+        int count = placement == null ? 1 : CLUSTER_TAGS;
+        tags = new String[count];
+        ready = new String[count];
+        changed = new String[count];
+        sequence = new String[count];
+        mark = new String[count];
+        marks = new String[count];
+        idempotencyHead = new String[count];
+        for (int t = 0; t < count; t++) {
+            String tag = placement == null ? STORE_TAG : "{tg" + t + "}";
+            String head = prefix + VERSION + tag;
+            tags[t] = tag;
+            ready[t] = head + ":ready";
+            changed[t] = head + ":changed";
+            sequence[t] = head + ":seq";
+            mark[t] = head + ":mark";
+            marks[t] = head + ":marks";
+            idempotencyHead[t] = head + ":i:";
+        }
+        cursor = prefix + VERSION + STORE_TAG + ":cursor";
+    }
+
+    /** The standalone layout: one tag for every key. */
+    public static KeySpace standalone(String prefix) {
+        return new KeySpace(prefix, null);
+    }
+
+    /** The Redis Cluster layout: {@value #CLUSTER_TAGS} tags, holders placed by {@code placement}. */
+    public static KeySpace cluster(String prefix, RedisPlacement placement) {
+        return new KeySpace(prefix, Objects.requireNonNull(placement, "placement"));
+    }
+
+    /** Whether keys spread over several tags (Redis Cluster). */
+    public boolean clustered() {
+        return placement != null;
+    }
+
+    /** The version of the placement: holders may change tags when it changes. */
+    public Object placementVersion() {
+        return placement == null ? this : placement.version();
+    }
+
+    /** How many tags there are: 1 on standalone Redis. */
+    public int tagCount() {
+        return tags.length;
+    }
+
+    /** The hash tag of a holder's counters, as an index from 0 to {@link #tagCount()} - 1. */
+    public int tagOf(Holder holder) {
+        if (placement == null) {
+            return 0;
+        }
+        Holder anchor = Objects.requireNonNull(placement.anchor(holder), "RedisPlacement.anchor returned null");
+        CRC32 crc = new CRC32();
+        crc.update(kindName(anchor.kind()).getBytes(StandardCharsets.UTF_8));
+        crc.update(':');
+        crc.update(anchor.id().getBytes(StandardCharsets.UTF_8));
+        return (int) (crc.getValue() % tags.length);
+    }
+
+    /** The hash tag text of a tag index, braces included. */
+    public String tag(int tag) {
+        return tags[tag];
     }
 
     public String prefix() {
         return prefix;
     }
 
-    /** The data-loss marker. */
+    /** The data-loss marker of a tag. */
+    public String ready(int tag) {
+        return ready[tag];
+    }
+
+    /** The change log of a tag: member counter key, score the change sequence number of its last change. */
+    public String changed(int tag) {
+        return changed[tag];
+    }
+
+    /** The change sequence of a tag: incremented by every script call that changes a counter of it. */
+    public String sequence(int tag) {
+        return sequence[tag];
+    }
+
+    /** The last sequence number of a tag handed to a change log reader. */
+    public String mark(int tag) {
+        return mark[tag];
+    }
+
+    /** Sequence numbers of a tag by the store time they were read at, to trim the change log by age. */
+    public String marks(int tag) {
+        return marks[tag];
+    }
+
+    /** Cluster only: the counter of change log marks; the mark {@code m}'s sequence numbers are at {@code :m}. */
+    public String cursor() {
+        return cursor;
+    }
+
+    /** The data-loss marker of the only tag of the standalone layout. */
     public String ready() {
-        return ready;
+        return ready[0];
     }
 
-    /** The change log: member counter key, score the change sequence number of its last change. */
-    public String changed() {
-        return changed;
-    }
-
-    /** The change sequence: incremented by every script call that changes a counter. */
-    public String sequence() {
-        return sequence;
-    }
-
-    /** The last sequence number handed to a change log reader. */
-    public String mark() {
-        return mark;
-    }
-
-    /** Sequence numbers by the store time they were read at, to trim the change log by age. */
-    public String marks() {
-        return marks;
-    }
-
-    public String idempotency(String idempotencyKey) {
-        return idempotencyHead.concat(escape(idempotencyKey));
+    /** The idempotency key of a charge in a tag. */
+    public String idempotency(int tag, String idempotencyKey) {
+        return idempotencyHead[tag].concat(escape(idempotencyKey));
     }
 
     /** A counter key without its window start: the scripts append {@code :<windowStart>}. */
     public String counterBase(CounterId counter) {
         Holder holder = counter.holder();
         return new StringBuilder(96)
-                .append(counterHead).append(hashTag(holder)).append(':')
+                .append(counterHead).append(tags[tagOf(holder)]).append(':')
                 .append(kindName(holder.kind())).append(':')
                 .append(escape(holder.id())).append(':')
                 .append(metricName(counter.metric())).append(':')

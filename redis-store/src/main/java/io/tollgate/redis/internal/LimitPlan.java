@@ -35,15 +35,24 @@ public final class LimitPlan {
     private final Limit limit;
     private final WindowSpec spec;
     private final String keyBase;
+    private final int tag;
+    private final Object placementVersion;
     private final String maxArg;
     private final String anchorArg;
     private final String lengthArg;
     private volatile Expected expected;
 
+    /** A plan of the standalone layout: tag 0, no placement. */
     LimitPlan(Limit limit, String keyBase) {
+        this(limit, keyBase, 0, null);
+    }
+
+    LimitPlan(Limit limit, String keyBase, int tag, Object placementVersion) {
         this.limit = limit;
         this.spec = limit.window();
         this.keyBase = keyBase;
+        this.tag = tag;
+        this.placementVersion = placementVersion;
         this.maxArg = Long.toString(limit.max());
         if (spec.isFixedLength() && spec.fixedLengthMillis() <= MAX_SCRIPT_LENGTH) {
             long length = spec.fixedLengthMillis();
@@ -71,6 +80,25 @@ public final class LimitPlan {
     /** The counter key without its window start. */
     public String keyBase() {
         return keyBase;
+    }
+
+    /** The hash tag of the counter's keys (see {@link KeySpace#tagOf}). */
+    public int tag() {
+        return tag;
+    }
+
+    /** The placement version the key was built with (see {@link PlanCache}). */
+    Object placementVersion() {
+        return placementVersion;
+    }
+
+    /** The full key of the window starting at {@code start}. */
+    public String key(long start) {
+        Expected current = expected;
+        if (current != null && current.window.startMillis() == start) {
+            return current.key;
+        }
+        return keyBase + ':' + start;
     }
 
     /** The maximum as a script argument. */

@@ -4,7 +4,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.tollgate.StoreException;
 import io.tollgate.TollgateException;
 
@@ -22,6 +22,11 @@ import java.util.concurrent.TimeoutException;
  * command timeout on the caller's side (a paused Redis never hangs a caller), and every failure turned into the
  * exception the store's contract names.
  *
+ * <p>On Redis Cluster a script call goes to the node that serves its keys' slot, and each node has its own script
+ * cache (a node that just joined, or a replica promoted after a {@code SCRIPT FLUSH}, may not know a script): there
+ * the reload is an {@code EVAL} of the source, which Lettuce routes like the failed call and which leaves the script
+ * cached on that node; standalone Redis loads the script with {@code SCRIPT LOAD}.
+ *
  * <p>Thread-safe: Lettuce pipelines concurrent commands on the one shared connection.
  */
 public final class RedisCalls {
@@ -32,23 +37,34 @@ public final class RedisCalls {
     private static final String OVERFLOW = "TOLLGATE_OVERFLOW ";
     private static final String CLOCK = "TOLLGATE_CLOCK ";
 
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final boolean cluster;
     private final Duration timeout;
     private final long timeoutMillis;
 
-    public RedisCalls(RedisAsyncCommands<String, String> commands, Duration timeout) {
+    /**
+     * @param commands the connection's commands: a standalone connection's, or a cluster connection's (which route
+     *                 every command by its first key)
+     * @param cluster  whether {@code commands} are a cluster connection's
+     */
+    public RedisCalls(RedisClusterAsyncCommands<String, String> commands, boolean cluster, Duration timeout) {
         this.commands = commands;
+        this.cluster = cluster;
         this.timeout = timeout;
         this.timeoutMillis = timeout.toMillis();
     }
 
-    public RedisAsyncCommands<String, String> commands() {
+    public RedisClusterAsyncCommands<String, String> commands() {
         return commands;
     }
 
+    public Duration timeout() {
+        return timeout;
+    }
+
     /**
-     * Runs a script by its digest; if Redis no longer has it (restarted, {@code SCRIPT FLUSH}), loads it and runs it
-     * again, once. Not bounded: see {@link #bounded}.
+     * Runs a script by its digest; if Redis no longer has it (restarted, {@code SCRIPT FLUSH}, a new node), loads it
+     * and runs it again, once. Every key must be in one slot on Redis Cluster. Not bounded: see {@link #bounded}.
      */
     public CompletableFuture<List<Object>> eval(Script script, String[] keys, String[] args) {
         CompletableFuture<List<Object>> call =
@@ -56,6 +72,10 @@ public final class RedisCalls {
         return call.exceptionallyCompose(failure -> {
             if (!(unwrap(failure) instanceof RedisNoScriptException)) {
                 return CompletableFuture.failedFuture(failure);
+            }
+            if (cluster) {
+                return commands.<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args)
+                        .toCompletableFuture();
             }
             return commands.scriptLoad(script.source()).toCompletableFuture().thenCompose(sha ->
                     commands.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args).toCompletableFuture());
@@ -114,7 +134,14 @@ public final class RedisCalls {
         return StoreException.unavailable(STORE, operation, cause);
     }
 
-    private static Throwable unwrap(Throwable failure) {
+    /** Whether a failure is a script's overflow refusal. */
+    public static boolean isOverflow(Throwable failure) {
+        Throwable cause = unwrap(failure);
+        return cause instanceof ArithmeticException || (cause instanceof RedisCommandExecutionException
+                && String.valueOf(cause.getMessage()).startsWith(OVERFLOW));
+    }
+
+    static Throwable unwrap(Throwable failure) {
         Throwable cause = failure;
         while ((cause instanceof CompletionException || cause instanceof ExecutionException)
                 && cause.getCause() != null) {

@@ -18,7 +18,9 @@ public enum Script {
     CHARGE("charge.lua"),
     READ("read.lua"),
     RESTORE("restore.lua"),
-    CHANGES("changes.lua");
+    CHANGES("changes.lua"),
+    RELEASE("release.lua"),
+    MARK("mark.lua");
 
     private static final String FOLDER = "/io/tollgate/redis/";
 
