@@ -10,6 +10,7 @@ import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spi.ReserveResult;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,25 +26,35 @@ import java.util.function.Supplier;
  * request is checked in one atomic store call, which takes one request slot at every level (and the estimates) only
  * if every limit has room.
  *
+ * <p>When the store could not answer and its failure policy decided instead (see
+ * {@link ReserveResult#status()}), the decision says so: {@link Decision#degraded()} is true, and a policy that denies
+ * because the store is unavailable gives {@link Outcome#STORE_UNAVAILABLE} (HTTP 503) with a short
+ * {@link Decision#retryAfter()}. Every decision is reported to the {@linkplain #withListener listener}.
+ *
  * <p>Thread-safe. The configuration is read from its source on every check, so a new configuration applies to the
  * next check. Expiry of virtual keys is judged on the injected {@link Clock}; windows on the store's clock.
  */
 public final class BudgetResolver {
 
     private final GovernanceStore store;
+    private final Supplier<GovernanceConfig> config;
     private final ResolverCache resolvers;
     private final Clock clock;
+    private final TollgateListener listener;
 
-    private BudgetResolver(GovernanceStore store, Supplier<GovernanceConfig> config, Clock clock) {
+    private BudgetResolver(GovernanceStore store, Supplier<GovernanceConfig> config, Clock clock,
+                           TollgateListener listener) {
         this.store = Objects.requireNonNull(store, "store");
+        this.config = Objects.requireNonNull(config, "config");
         this.resolvers = new ResolverCache(config);
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.listener = Objects.requireNonNull(listener, "listener");
     }
 
     /** A resolver over a fixed configuration, on the system clock. */
     public static BudgetResolver create(GovernanceStore store, GovernanceConfig config) {
         Objects.requireNonNull(config, "config");
-        return new BudgetResolver(store, () -> config, Clock.systemUTC());
+        return new BudgetResolver(store, () -> config, Clock.systemUTC(), TollgateListener.NOOP);
     }
 
     /**
@@ -51,7 +62,12 @@ public final class BudgetResolver {
      * (return a held reference).
      */
     public static BudgetResolver create(GovernanceStore store, Supplier<GovernanceConfig> config, Clock clock) {
-        return new BudgetResolver(store, config, clock);
+        return new BudgetResolver(store, config, clock, TollgateListener.NOOP);
+    }
+
+    /** This resolver, reporting every decision to {@code listener} (for metrics; it must not block). */
+    public BudgetResolver withListener(TollgateListener listener) {
+        return new BudgetResolver(store, config, clock, listener);
     }
 
     /** Checks and, when allowed, reserves. Throws {@link StoreException} when the store cannot answer. */
@@ -61,6 +77,23 @@ public final class BudgetResolver {
 
     /** {@link #check} without blocking; completes exceptionally with {@link StoreException}. */
     public CompletionStage<Decision> checkAsync(CheckRequest request) {
+        CompletionStage<Decision> decision = decideAsync(request);
+        if (listener == TollgateListener.NOOP) {
+            return decision;
+        }
+        return decision.thenApply(this::report);
+    }
+
+    private Decision report(Decision decision) {
+        try {
+            listener.decided(decision);
+        } catch (RuntimeException e) {
+            // a listener must not change a decision
+        }
+        return decision;
+    }
+
+    private CompletionStage<Decision> decideAsync(CheckRequest request) {
         Objects.requireNonNull(request, "request");
         LimitResolver resolver = resolvers.current();
         VirtualKey key = null;
@@ -104,6 +137,13 @@ public final class BudgetResolver {
     }
 
     private static Decision decide(List<Limit> limits, List<CounterOp> ops, ReserveResult result) {
+        if (result.isUnavailable()) {
+            Instant decidedAt = Instant.ofEpochMilli(result.storeTimeMillis());
+            Duration retry = result.retryAfter();
+            return new Decision(Outcome.STORE_UNAVAILABLE, List.of(), null, decidedAt.plus(retry), decidedAt, null,
+                    true);
+        }
+        boolean degraded = result.isDegraded();
         List<CounterState> counters = result.counters();
         if (counters.size() != limits.size()) {
             throw new TollgateException("store answered " + counters.size() + " counters for " + limits.size() + " limits");
@@ -121,12 +161,13 @@ public final class BudgetResolver {
                 windowStarts[i] = counters.get(i).window().startMillis();
             }
             return new Decision(Outcome.ALLOWED, List.copyOf(usages), null, null, decidedAt,
-                    new Reservation(limits, amounts, windowStarts));
+                    new Reservation(limits, amounts, windowStarts), degraded);
         }
-        return denial(usages, ops, decidedAt);
+        return denial(usages, ops, decidedAt, degraded);
     }
 
-    private static Decision denial(List<LimitUsage> usages, List<CounterOp> ops, Instant decidedAt) {
+    private static Decision denial(List<LimitUsage> usages, List<CounterOp> ops, Instant decidedAt,
+                                   boolean degraded) {
         LimitUsage firstRequest = null;
         LimitUsage firstToken = null;
         LimitUsage firstCost = null;
@@ -158,6 +199,6 @@ public final class BudgetResolver {
             throw new TollgateException("store refused a reservation although every counter had room");
         }
         Instant reset = resetAt == Long.MAX_VALUE ? null : Instant.ofEpochMilli(resetAt);
-        return new Decision(outcome, List.copyOf(usages), deniedBy, reset, decidedAt, null);
+        return new Decision(outcome, List.copyOf(usages), deniedBy, reset, decidedAt, null, degraded);
     }
 }

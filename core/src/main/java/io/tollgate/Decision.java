@@ -21,15 +21,22 @@ public final class Decision {
     private final Instant resetAt;
     private final Instant decidedAt;
     private final Reservation reservation;
+    private final boolean degraded;
 
     Decision(Outcome outcome, List<LimitUsage> limits, LimitUsage deniedBy, Instant resetAt, Instant decidedAt,
              Reservation reservation) {
+        this(outcome, limits, deniedBy, resetAt, decidedAt, reservation, false);
+    }
+
+    Decision(Outcome outcome, List<LimitUsage> limits, LimitUsage deniedBy, Instant resetAt, Instant decidedAt,
+             Reservation reservation, boolean degraded) {
         this.outcome = outcome;
         this.limits = limits;
         this.deniedBy = deniedBy;
         this.resetAt = resetAt;
         this.decidedAt = decidedAt;
         this.reservation = reservation;
+        this.degraded = degraded;
     }
 
     static Decision refused(Outcome outcome, Instant decidedAt) {
@@ -56,7 +63,8 @@ public final class Decision {
 
     /**
      * When every limit that denied has reset, so a retry can pass; empty when allowed, when a refusal is not about
-     * limits, or when a denying budget never resets.
+     * limits, or when a denying budget never resets. For {@link Outcome#STORE_UNAVAILABLE}, when the store is worth
+     * asking again (a short time, chosen by its failure policy).
      */
     public Optional<Instant> resetAt() {
         return Optional.ofNullable(resetAt);
@@ -71,12 +79,21 @@ public final class Decision {
         return Optional.of(Duration.ofSeconds((millis + 999) / 1000));
     }
 
+    /**
+     * Whether the shared store could not answer and a failure policy decided instead: fail open (admitted, counters
+     * read as zero), a local share of each limit, or fail closed ({@link Outcome#STORE_UNAVAILABLE}). A gateway may
+     * log it; the limits of a degraded decision are this replica's view, on its own clock.
+     */
+    public boolean degraded() {
+        return degraded;
+    }
+
     /** What an admitted check took; pass it to the charge. Empty when denied. */
     public Optional<Reservation> reservation() {
         return Optional.ofNullable(reservation);
     }
 
-    /** 200 when allowed; 401, 403, 429 or 402 as {@link Outcome#httpStatus()} says. */
+    /** 200 when allowed; 401, 403, 429, 402 or 503 as {@link Outcome#httpStatus()} says. */
     public int httpStatus() {
         return outcome.httpStatus();
     }
@@ -126,6 +143,7 @@ public final class Decision {
 
     @Override
     public String toString() {
-        return "Decision[" + outcome + (deniedBy == null ? "" : ", deniedBy=" + deniedBy) + "]";
+        return "Decision[" + outcome + (deniedBy == null ? "" : ", deniedBy=" + deniedBy)
+                + (degraded ? ", degraded" : "") + "]";
     }
 }

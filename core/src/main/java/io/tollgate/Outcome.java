@@ -2,7 +2,8 @@ package io.tollgate;
 
 /**
  * The outcome of a check. The first failure in this order wins; the limit outcomes are decided together from every
- * limit that has no room.
+ * limit that has no room. {@link #STORE_UNAVAILABLE} comes last: it is not a judgement of the request but of the
+ * store, which could not answer and whose failure policy denies.
  */
 public enum Outcome {
     ALLOWED(200),
@@ -21,7 +22,12 @@ public enum Outcome {
     /** Both a request limit and a token limit have no room. */
     RATE_LIMITED(429),
     /** A budget is spent. */
-    BUDGET_EXCEEDED(402);
+    BUDGET_EXCEEDED(402),
+    /**
+     * The store could not answer and its failure policy denies (fail closed): retry shortly, see
+     * {@link Decision#retryAfter()}.
+     */
+    STORE_UNAVAILABLE(503);
 
     private final int httpStatus;
 

@@ -3,6 +3,7 @@ package io.tollgate.jdbc;
 import io.tollgate.CounterId;
 import io.tollgate.StoreException;
 import io.tollgate.TollgateException;
+import io.tollgate.TollgateListener;
 import io.tollgate.jdbc.internal.Backoff;
 import io.tollgate.jdbc.internal.Jdbis;
 import io.tollgate.jdbc.internal.OutageLog;
@@ -11,6 +12,7 @@ import io.tollgate.jdbc.internal.SnapshotRow;
 import io.tollgate.jdbc.internal.SqlErrors;
 import io.tollgate.spi.ChangeBatch;
 import io.tollgate.spi.CounterSnapshot;
+import io.tollgate.spi.FlushAware;
 import io.tollgate.spi.GovernanceStore;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
@@ -60,6 +62,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the number of charges; {@link Builder#maxPending(int)} bounds them (when exceeded, the values of the windows that
  * ended first are dropped, logged once per outage and shown in {@link Stats#dropped()}).
  *
+ * <p>Each attempt is reported to the {@linkplain Builder#listener listener} (for a flush-lag metric), and a store that
+ * is {@link FlushAware} is told the mark its written batches reach, right after the write.
+ *
  * <p>A flush waits on the database as long as the {@link DataSource} lets it: bound it with the pool's connection
  * timeout and the driver's {@code socketTimeout}. {@link #close()} stops the schedule and makes a final flush; close
  * the flusher before the store it reads.
@@ -86,6 +91,7 @@ public final class SnapshotFlusher implements AutoCloseable {
     private final Backoff backoff;
     private final int maxPending;
     private final OutageLog outage;
+    private final TollgateListener listener;
 
     private final ReentrantLock flushLock = new ReentrantLock();
     /** Guarded by flushLock. */
@@ -116,6 +122,7 @@ public final class SnapshotFlusher implements AutoCloseable {
         this.backoff = new Backoff(builder.initialBackoff, builder.maxBackoff);
         this.maxPending = builder.maxPending;
         this.outage = new OutageLog(LOG, "Tollgate snapshot flush", clock);
+        this.listener = builder.listener;
         this.executor = new ScheduledThreadPoolExecutor(1, task -> {
             Thread thread = new Thread(task, "tollgate-snapshot-flusher");
             thread.setDaemon(true);
@@ -225,6 +232,13 @@ public final class SnapshotFlusher implements AutoCloseable {
                 write(rows);
             }
             mark = batch.nextMark();
+            if (store instanceof FlushAware aware) {
+                try {
+                    aware.flushed(mark);
+                } catch (RuntimeException e) {
+                    LOG.debug("Tollgate snapshot flush: the store failed to take the flushed mark", e);
+                }
+            }
             pending.clear();
             pendingCount = 0;
             dropped = 0;
@@ -233,14 +247,24 @@ public final class SnapshotFlusher implements AutoCloseable {
             flushes.incrementAndGet();
             countersWritten.addAndGet(rows.size());
             outage.succeeded("Wrote " + rows.size() + " counter values.");
+            report(true);
             return rows.size();
         } catch (RuntimeException e) {
             failedFlushes.incrementAndGet();
             outage.failed(e, "Keeping " + pending.size() + " counter values and retrying with backoff");
+            report(false);
             if (e instanceof TollgateException) {
                 throw e;
             }
             throw new StoreException("Tollgate snapshot flush failed: " + SqlErrors.describe(e), e);
+        }
+    }
+
+    private void report(boolean succeeded) {
+        try {
+            listener.flushed(succeeded, lastSuccessfulFlush, pendingCount);
+        } catch (RuntimeException e) {
+            // a listener must not break a flush
         }
     }
 
@@ -346,6 +370,7 @@ public final class SnapshotFlusher implements AutoCloseable {
         private Duration maxBackoff = Duration.ofSeconds(30);
         private int maxPending = 1_000_000;
         private Clock clock = Clock.systemUTC();
+        private TollgateListener listener = TollgateListener.NOOP;
 
         private Builder(GovernanceStore store, DataSource dataSource) {
             this.store = Objects.requireNonNull(store, "store");
@@ -382,6 +407,12 @@ public final class SnapshotFlusher implements AutoCloseable {
         /** The clock of {@code updated_at} and of the statistics; the system UTC clock by default. */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Told of every flush attempt (for a flush-lag metric); none by default. */
+        public Builder listener(TollgateListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 

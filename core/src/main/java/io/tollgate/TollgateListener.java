@@ -1,0 +1,95 @@
+package io.tollgate;
+
+import java.time.Instant;
+
+/**
+ * Events for metrics and logs, from every part of Tollgate that has something to say: {@link BudgetResolver} (each
+ * decision), a resilient store decorator (store calls, availability, buffered and replayed usage, data loss), a
+ * restore after data loss, and a snapshot flusher. Every method has an empty default, so an implementation overrides
+ * what it needs; {@link #NOOP} is the listener of anything that was given none. No method carries a virtual key
+ * secret: holders are named by kind and id only.
+ *
+ * <p>Implementations must be thread-safe and fast: they are called on the hot path, also on I/O event-loop threads,
+ * so they must neither block nor throw (a thrown exception is ignored).
+ */
+public interface TollgateListener {
+
+    /** The listener that ignores every event. */
+    TollgateListener NOOP = new TollgateListener() {
+    };
+
+    /** Whether the shared store answers, as a circuit breaker in front of it sees it. */
+    enum StoreState {
+        /** Calls go to the store (circuit closed). */
+        AVAILABLE,
+        /** A few calls probe whether the store is back (circuit half open). */
+        PROBING,
+        /** Calls do not go to the store; the failure policy answers (circuit open). */
+        UNAVAILABLE
+    }
+
+    /** A check was decided, whatever its outcome ({@link Decision#degraded()} says whether a policy decided). */
+    default void decided(Decision decision) {
+    }
+
+    /**
+     * A call to the shared store ended.
+     *
+     * @param operation {@code reserve}, {@code charge}, {@code read}, {@code changesSince}, {@code restore},
+     *                  {@code probe} or {@code replay}
+     * @param nanos     how long it took
+     * @param succeeded false when it failed or timed out
+     */
+    default void storeCall(String operation, long nanos, boolean succeeded) {
+    }
+
+    /** The shared store's availability changed. */
+    default void storeStateChanged(StoreState state) {
+    }
+
+    /**
+     * Charges the shared store could not take were buffered for replay.
+     *
+     * @param charges     how many charges were added to the buffer
+     * @param bufferedNow how many charges the buffer holds now
+     */
+    default void usageBuffered(int charges, int bufferedNow) {
+    }
+
+    /** Buffered charges reached the shared store (applied, or found already applied). */
+    default void usageReplayed(int charges, int bufferedNow) {
+    }
+
+    /** Charges were dropped: the buffer was full, or the store refused them for good. Usage was lost. */
+    default void usageDropped(int charges, int bufferedNow) {
+    }
+
+    /**
+     * The shared store was found to have lost its data (it restores itself from snapshots); the acknowledged
+     * charges that no snapshot held yet are replayed.
+     *
+     * @param chargesToReplay how many acknowledged charges are replayed on top of the restored counters
+     */
+    default void storeDataLost(int chargesToReplay) {
+    }
+
+    /**
+     * A restore after data loss read the persisted snapshots.
+     *
+     * @param snapshots how many snapshots were read (0 when it failed)
+     * @param nanos     how long reading took
+     * @param succeeded false when the snapshots could not be read
+     */
+    default void restoreRun(int snapshots, long nanos, boolean succeeded) {
+    }
+
+    /**
+     * A snapshot flush attempt ended.
+     *
+     * @param succeeded           whether everything pending was written
+     * @param lastSuccessfulFlush when a flush last succeeded, or null if none has
+     * @param pending             counter values waiting to be written
+     */
+    default void flushed(boolean succeeded, Instant lastSuccessfulFlush, int pending) {
+    }
+}

@@ -1,0 +1,140 @@
+package io.tollgate.it;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.resource.ClientResources;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tollgate.BudgetResolver;
+import io.tollgate.GovernanceConfig;
+import io.tollgate.UsageTracker;
+import io.tollgate.jdbc.SnapshotFlusher;
+import io.tollgate.jdbc.TollgateSchema;
+import io.tollgate.jdbc.testing.Counters;
+import io.tollgate.jdbc.testing.TcpProxy;
+import io.tollgate.jdbc.testing.TestDatabase;
+import io.tollgate.redis.FailurePolicy;
+import io.tollgate.redis.MicrometerListener;
+import io.tollgate.redis.RedisGovernanceStore;
+import io.tollgate.redis.RedisStoreOptions;
+import io.tollgate.redis.ResilientGovernanceStore;
+import io.tollgate.redis.ResilientStoreOptions;
+import io.tollgate.redis.testing.RedisFixture;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * MariaDB is unreachable for 30 seconds (a proxy in front of it is cut) while checks, charges and flushes go on:
+ * the hot path does not notice, the flusher keeps what it could not write, and when the database returns the
+ * snapshot rows equal the store's counters.
+ */
+class MariaDbOutageTest {
+
+    private TestDatabase db;
+    private RedisFixture redis;
+    private ClientResources resources;
+    private RedisClient client;
+
+    @BeforeEach
+    void start() {
+        db = TestDatabase.create(MariaDbOutageTest.class);
+        TollgateSchema.migrate(db.dataSource());
+        redis = RedisFixture.start();
+        resources = Fixtures.resources();
+        client = Fixtures.client(redis, resources);
+    }
+
+    @AfterEach
+    void stop() {
+        Fixtures.shutdown(client, resources);
+        if (redis != null) {
+            redis.close();
+        }
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    @Test
+    void databaseOutageLosesNoUsage() throws Exception {
+        GovernanceConfig config = Fixtures.config();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        MicrometerListener metrics = MicrometerListener.create(registry);
+        RedisGovernanceStore primary = RedisGovernanceStore.builder(client)
+                .options(RedisStoreOptions.builder().commandTimeout(Duration.ofMillis(250)).build())
+                .build();
+        RedisKillTest.warmUp(primary);
+        ResilientGovernanceStore store = ResilientGovernanceStore.builder(primary)
+                .options(ResilientStoreOptions.builder().policy(FailurePolicy.LOCAL).build())
+                .listener(metrics)
+                .build();
+        BudgetResolver resolver = BudgetResolver.create(store, config).withListener(metrics);
+        RedisKillTest.limitsOf(resolver);
+        UsageTracker tracker = UsageTracker.create(store, config);
+
+        try (TcpProxy proxy = new TcpProxy(db.host(), db.port())) {
+            HikariDataSource viaProxy = db.newDataSource("127.0.0.1", proxy.port(), pool -> {
+                pool.setPoolName("flusher-via-proxy");
+                pool.setMaximumPoolSize(2);
+                pool.setConnectionTimeout(500);
+                pool.setValidationTimeout(250);
+            });
+            SnapshotFlusher flusher = SnapshotFlusher.builder(store, viaProxy)
+                    .interval(Duration.ofMillis(200))
+                    .retryBackoff(Duration.ofMillis(200), Duration.ofSeconds(1))
+                    .listener(metrics)
+                    .build()
+                    .start();
+            Load load = new Load(resolver, tracker, 2, 2_000);
+            try {
+                Fixtures.await("two flushes", Duration.ofSeconds(30), () -> flusher.stats().flushes() >= 2);
+                load.phase("before");
+                proxy.cut();
+                Fixtures.sleep(30_000);
+                SnapshotFlusher.Stats during = flusher.stats();
+                double lagDuring = registry.get("tollgate.flush.lag").gauge().value();
+                proxy.restore();
+                long restoredAt = System.nanoTime();
+                Histogram fault = load.phase("fault");
+                long flushes = flusher.stats().flushes();
+                Fixtures.await("two flushes after the outage", Duration.ofSeconds(30),
+                        () -> flusher.stats().flushes() >= flushes + 2 && flusher.stats().pending() == 0);
+                double converge = (System.nanoTime() - restoredAt) / 1e9;
+                load.stop();
+                flusher.close();
+
+                Map<String, Long> rows = Counters.rows(db.dataSource());
+                Map<String, Long> live = Counters.keyed(primary.changesSince(0).counters());
+                long missing = 0;
+                for (Map.Entry<String, Long> counter : live.entrySet()) {
+                    missing += Math.max(0, counter.getValue() - rows.getOrDefault(counter.getKey(), 0L));
+                }
+                Summary.print("mariadb-unreachable", load.served.get(), Load.p99Millis(fault), Load.maxMillis(fault),
+                        missing + load.chargesLost.get(), converge, String.format(Locale.ROOT,
+                                "outage=30.0s failed-flushes=%d pending-during=%d flush-lag-during=%.1fs degraded=%d",
+                                during.failedFlushes(), during.pending(), lagDuring, load.degraded.get()));
+
+                assertThat(during.failedFlushes()).as("flushes failed during the outage").isPositive();
+                assertThat(during.pending()).as("and kept their values").isPositive();
+                assertThat(lagDuring).as("the lag metric shows the outage").isGreaterThan(20);
+                assertThat(load.degraded).as("the hot path never needed the database").hasValue(0);
+                assertThat(load.chargesLost).hasValue(0);
+                assertThat(rows).as("every counter value is persisted once the database returns").isEqualTo(live);
+                assertThat(registry.get("tollgate.flush.attempts").tag("result", "failure").counter().count())
+                        .isPositive();
+            } finally {
+                load.stop();
+                flusher.close();
+            }
+        } finally {
+            store.close();
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package io.tollgate.redis;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.tollgate.Decision;
+import io.tollgate.LimitUsage;
+import io.tollgate.TollgateListener;
+
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Tollgate's events as Micrometer meters. Pass one instance to {@link io.tollgate.BudgetResolver#withListener},
+ * {@link ResilientGovernanceStore.Builder#listener}, and the snapshot flusher's builder. Micrometer is an optional
+ * dependency of this module: add {@code io.micrometer:micrometer-core} to use this class.
+ *
+ * <table>
+ *   <caption>Meters</caption>
+ *   <tr><th>name</th><th>type</th><th>tags</th><th>what</th></tr>
+ *   <tr><td>{@code tollgate.decisions}</td><td>counter</td><td>{@code outcome}, {@code holder_kind} (of the limit
+ *       that denied; {@code none} otherwise), {@code degraded}</td><td>checks decided</td></tr>
+ *   <tr><td>{@code tollgate.store.latency}</td><td>timer</td><td>{@code operation}, {@code result}
+ *       ({@code success}/{@code failure})</td><td>calls to the shared store, timeouts included</td></tr>
+ *   <tr><td>{@code tollgate.store.circuit.state}</td><td>gauge</td><td></td><td>0 available (closed), 1 probing
+ *       (half open), 2 unavailable (open)</td></tr>
+ *   <tr><td>{@code tollgate.store.circuit.transitions}</td><td>counter</td><td>{@code state}</td><td>changes of
+ *       circuit state</td></tr>
+ *   <tr><td>{@code tollgate.usage.buffer.size}</td><td>gauge</td><td></td><td>charges waiting for replay</td></tr>
+ *   <tr><td>{@code tollgate.usage.buffered}</td><td>counter</td><td></td><td>charges buffered</td></tr>
+ *   <tr><td>{@code tollgate.usage.replayed}</td><td>counter</td><td></td><td>buffered charges the store took</td></tr>
+ *   <tr><td>{@code tollgate.usage.dropped}</td><td>counter</td><td></td><td>charges given up: usage lost</td></tr>
+ *   <tr><td>{@code tollgate.store.data.losses}</td><td>counter</td><td></td><td>times the store had lost its
+ *       data</td></tr>
+ *   <tr><td>{@code tollgate.restore.runs}</td><td>counter</td><td>{@code result}</td><td>restores after data loss
+ *       (seen through a {@link RestoreWatch})</td></tr>
+ *   <tr><td>{@code tollgate.restore.snapshots}</td><td>counter</td><td></td><td>snapshots read by restores</td></tr>
+ *   <tr><td>{@code tollgate.flush.lag}</td><td>gauge</td><td></td><td>seconds since the last successful snapshot
+ *       flush (NaN before the first)</td></tr>
+ *   <tr><td>{@code tollgate.flush.pending}</td><td>gauge</td><td></td><td>counter values waiting to be
+ *       flushed</td></tr>
+ *   <tr><td>{@code tollgate.flush.attempts}</td><td>counter</td><td>{@code result}</td><td>flush attempts</td></tr>
+ * </table>
+ * Tags have few values: holder kinds, never holder ids, and never a virtual key or its secret.
+ *
+ * <p>Thread-safe; meters are created once and cached.
+ */
+public final class MicrometerListener implements TollgateListener {
+
+    private final MeterRegistry registry;
+    private final Map<String, Counter> decisions = new ConcurrentHashMap<>();
+    private final Map<String, Timer> latencies = new ConcurrentHashMap<>();
+    private final Map<StoreState, Counter> transitions = new ConcurrentHashMap<>();
+    private final AtomicInteger circuit = new AtomicInteger();
+    private final AtomicInteger bufferSize = new AtomicInteger();
+    private final AtomicInteger flushPending = new AtomicInteger();
+    /** Epoch milliseconds of the last successful flush; Long.MIN_VALUE before it. */
+    private final AtomicLong lastFlush = new AtomicLong(Long.MIN_VALUE);
+    private final Counter buffered;
+    private final Counter replayed;
+    private final Counter dropped;
+    private final Counter dataLosses;
+    private final Counter restoresSucceeded;
+    private final Counter restoresFailed;
+    private final Counter restoredSnapshots;
+    private final Counter flushesSucceeded;
+    private final Counter flushesFailed;
+
+    private MicrometerListener(MeterRegistry registry) {
+        this.registry = registry;
+        Gauge.builder("tollgate.store.circuit.state", circuit, AtomicInteger::get)
+                .description("0 available (closed), 1 probing (half open), 2 unavailable (open)")
+                .strongReference(true).register(registry);
+        Gauge.builder("tollgate.usage.buffer.size", bufferSize, AtomicInteger::get)
+                .description("charges waiting for replay").strongReference(true).register(registry);
+        Gauge.builder("tollgate.flush.pending", flushPending, AtomicInteger::get)
+                .description("counter values waiting to be flushed").strongReference(true).register(registry);
+        Gauge.builder("tollgate.flush.lag", lastFlush, this::flushLagSeconds).baseUnit("seconds")
+                .description("time since the last successful snapshot flush").strongReference(true).register(registry);
+        buffered = Counter.builder("tollgate.usage.buffered").description("charges buffered").register(registry);
+        replayed = Counter.builder("tollgate.usage.replayed").description("buffered charges the store took")
+                .register(registry);
+        dropped = Counter.builder("tollgate.usage.dropped").description("charges given up: usage lost")
+                .register(registry);
+        dataLosses = Counter.builder("tollgate.store.data.losses").description("times the store lost its data")
+                .register(registry);
+        restoresSucceeded = Counter.builder("tollgate.restore.runs").tag("result", "success").register(registry);
+        restoresFailed = Counter.builder("tollgate.restore.runs").tag("result", "failure").register(registry);
+        restoredSnapshots = Counter.builder("tollgate.restore.snapshots").register(registry);
+        flushesSucceeded = Counter.builder("tollgate.flush.attempts").tag("result", "success").register(registry);
+        flushesFailed = Counter.builder("tollgate.flush.attempts").tag("result", "failure").register(registry);
+    }
+
+    /** A listener whose meters live in {@code registry}. */
+    public static MicrometerListener create(MeterRegistry registry) {
+        return new MicrometerListener(Objects.requireNonNull(registry, "registry"));
+    }
+
+    @Override
+    public void decided(Decision decision) {
+        String kind = decision.deniedBy().map(LimitUsage::limit).map(limit -> limit.holder().kind().name())
+                .orElse("NONE").toLowerCase(Locale.ROOT);
+        String outcome = decision.outcome().name().toLowerCase(Locale.ROOT);
+        String key = outcome + '|' + kind + '|' + decision.degraded();
+        decisions.computeIfAbsent(key, k -> Counter.builder("tollgate.decisions")
+                .description("checks decided")
+                .tags(Tags.of("outcome", outcome, "holder_kind", kind, "degraded", Boolean.toString(decision.degraded())))
+                .register(registry)).increment();
+    }
+
+    @Override
+    public void storeCall(String operation, long nanos, boolean succeeded) {
+        String key = operation + '|' + succeeded;
+        latencies.computeIfAbsent(key, k -> Timer.builder("tollgate.store.latency")
+                .description("calls to the shared store")
+                .tags("operation", operation, "result", succeeded ? "success" : "failure")
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void storeStateChanged(StoreState state) {
+        circuit.set(state.ordinal());
+        transitions.computeIfAbsent(state, s -> Counter.builder("tollgate.store.circuit.transitions")
+                .tag("state", s.name().toLowerCase(Locale.ROOT)).register(registry)).increment();
+    }
+
+    @Override
+    public void usageBuffered(int charges, int bufferedNow) {
+        buffered.increment(charges);
+        bufferSize.set(bufferedNow);
+    }
+
+    @Override
+    public void usageReplayed(int charges, int bufferedNow) {
+        replayed.increment(charges);
+        bufferSize.set(bufferedNow);
+    }
+
+    @Override
+    public void usageDropped(int charges, int bufferedNow) {
+        dropped.increment(charges);
+        bufferSize.set(bufferedNow);
+    }
+
+    @Override
+    public void storeDataLost(int chargesToReplay) {
+        dataLosses.increment();
+    }
+
+    @Override
+    public void restoreRun(int snapshots, long nanos, boolean succeeded) {
+        (succeeded ? restoresSucceeded : restoresFailed).increment();
+        restoredSnapshots.increment(snapshots);
+    }
+
+    @Override
+    public void flushed(boolean succeeded, Instant lastSuccessfulFlush, int pending) {
+        (succeeded ? flushesSucceeded : flushesFailed).increment();
+        flushPending.set(pending);
+        if (lastSuccessfulFlush != null) {
+            lastFlush.accumulateAndGet(lastSuccessfulFlush.toEpochMilli(), Math::max);
+        }
+    }
+
+    private double flushLagSeconds(AtomicLong last) {
+        long at = last.get();
+        if (at == Long.MIN_VALUE) {
+            return Double.NaN;
+        }
+        return Math.max(0, registry.config().clock().wallTime() - at) / 1000.0;
+    }
+}

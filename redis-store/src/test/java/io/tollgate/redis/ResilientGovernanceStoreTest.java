@@ -1,0 +1,300 @@
+package io.tollgate.redis;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tollgate.Holder;
+import io.tollgate.Limit;
+import io.tollgate.Metric;
+import io.tollgate.StoreException;
+import io.tollgate.TollgateListener.StoreState;
+import io.tollgate.WindowSpec;
+import io.tollgate.memory.InMemoryGovernanceStore;
+import io.tollgate.spi.ChangeBatch;
+import io.tollgate.spi.ChargeResult;
+import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterSnapshot;
+import io.tollgate.spi.CounterState;
+import io.tollgate.spi.GovernanceStore;
+import io.tollgate.spi.ReserveResult;
+import io.tollgate.spi.SnapshotSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The decorator over an in-memory primary that a test can take down, hang, or empty as a restarted Redis would be
+ * (its restore from the last persisted snapshot included). The fault tests against real servers are in the
+ * integration-tests module.
+ */
+class ResilientGovernanceStoreTest {
+
+    private static final Limit REQUESTS = new Limit(Holder.virtualKey("vk"), Metric.REQUESTS, 1_000,
+            WindowSpec.unbounded());
+    private static final Limit TOKENS = new Limit(Holder.team("team"), Metric.TOKENS, 1_000_000,
+            WindowSpec.unbounded());
+
+    private final Primary primary = new Primary();
+    private ResilientGovernanceStore store;
+
+    @AfterEach
+    void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private ResilientGovernanceStore store(ResilientStoreOptions.Builder options) {
+        store = ResilientGovernanceStore.builder(primary)
+                .options(options.timeout(Duration.ofMillis(200)).waitInOpenState(Duration.ofMillis(50)).build())
+                .build();
+        return store;
+    }
+
+    @Test
+    void aHungPrimaryIsAnsweredByThePolicyWithinTheTimeout() throws Exception {
+        store(ResilientStoreOptions.builder().policy(FailurePolicy.FAIL_OPEN));
+        primary.mode = Mode.HUNG;
+
+        ReserveResult answer = store.reserve(List.of(CounterOp.reserve(REQUESTS, 1))).toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+        ChargeResult charged = store.charge("c-1", List.of(CounterOp.add(TOKENS, 5))).toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+
+        assertThat(answer.admitted()).isTrue();
+        assertThat(answer.status()).isEqualTo(ReserveResult.Status.DEGRADED);
+        assertThat(answer.counters()).extracting(CounterState::used).containsExactly(0L);
+        assertThat(charged).isEqualTo(ChargeResult.APPLIED);
+        assertThat(store.stats().buffered()).isEqualTo(2);
+        assertThatThrownBy(() -> store.read(List.of(TOKENS)).toCompletableFuture().join())
+                .hasCauseInstanceOf(StoreException.class).hasMessageContaining("did not complete within");
+    }
+
+    @Test
+    void theCircuitOpensOnFailuresAndProbesTheReturningPrimaryBeforeReplaying() {
+        store(ResilientStoreOptions.builder().policy(FailurePolicy.FAIL_CLOSED));
+        primary.mode = Mode.DOWN;
+        for (int i = 0; i < 10; i++) {
+            ReserveResult answer = join(store.reserve(List.of(CounterOp.reserve(REQUESTS, 1))));
+            assertThat(answer.isUnavailable()).isTrue();
+            assertThat(answer.retryAfter()).isEqualTo(Duration.ofSeconds(1));
+            assertThat(join(store.charge("c-" + i, List.of(CounterOp.add(TOKENS, 10)))))
+                    .isEqualTo(ChargeResult.APPLIED);
+        }
+        assertThat(store.state()).isEqualTo(StoreState.UNAVAILABLE);
+        int callsWhileOpen = primary.calls;
+        join(store.reserve(List.of(CounterOp.reserve(REQUESTS, 1))));
+        assertThat(primary.calls).as("an open circuit does not call the primary").isEqualTo(callsWhileOpen);
+
+        primary.mode = Mode.UP;
+        await(() -> store.state() == StoreState.AVAILABLE && store.stats().buffered() == 0);
+
+        assertThat(used(TOKENS)).as("every buffered charge applied once").isEqualTo(100);
+        assertThat(used(REQUESTS)).as("fail closed admitted nothing").isZero();
+        assertThat(store.stats().replayed()).isEqualTo(10);
+    }
+
+    @Test
+    void aFullBufferDropsTheChargeCountsItAndTellsTheCaller() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        store = ResilientGovernanceStore.builder(primary)
+                .options(ResilientStoreOptions.builder().bufferCapacity(2).timeout(Duration.ofMillis(200)).build())
+                .listener(MicrometerListener.create(registry))
+                .build();
+        primary.mode = Mode.DOWN;
+
+        join(store.charge("a", List.of(CounterOp.add(TOKENS, 1))));
+        join(store.charge("b", List.of(CounterOp.add(TOKENS, 1))));
+        assertThatThrownBy(() -> join(store.charge("c", List.of(CounterOp.add(TOKENS, 1)))))
+                .hasCauseInstanceOf(StoreException.class).hasMessageContaining("usage buffer is full");
+
+        assertThat(store.stats().dropped()).isEqualTo(1);
+        assertThat(registry.get("tollgate.usage.dropped").counter().count()).isEqualTo(1);
+        assertThat(registry.get("tollgate.usage.buffered").counter().count()).isEqualTo(2);
+        assertThat(registry.get("tollgate.usage.buffer.size").gauge().value()).isEqualTo(2);
+    }
+
+    @Test
+    void localSharesAdmitTheLimitDividedByTheReplicas() {
+        Limit ten = new Limit(Holder.user("u"), Metric.REQUESTS, 10, WindowSpec.unbounded());
+        store(ResilientStoreOptions.builder().policy(FailurePolicy.LOCAL).expectedReplicas(3));
+        primary.mode = Mode.DOWN;
+        int admitted = 0;
+        for (int i = 0; i < 10; i++) {
+            ReserveResult answer = join(store.reserve(List.of(CounterOp.reserve(ten, 1))));
+            assertThat(answer.isDegraded()).isTrue();
+            assertThat(answer.counters().get(0).limit().max()).isEqualTo(3);
+            admitted += answer.admitted() ? 1 : 0;
+        }
+        assertThat(admitted).isEqualTo(3);
+    }
+
+    @Test
+    void afterADataLossTheUnflushedUsageIsReplayedOnTopOfTheRestoredCountersExactlyOnce() {
+        Flusher flusher = new Flusher();
+        RestoreWatch restores = RestoreWatch.of(now -> new ArrayList<>(flusher.persisted.values()));
+        primary.snapshots = restores;
+        store = ResilientGovernanceStore.builder(primary)
+                .options(ResilientStoreOptions.builder().timeout(Duration.ofMillis(200)).build())
+                .restoreWatch(restores)
+                .build();
+        flusher.store = store;
+        long expectedTokens = 0;
+        long expectedRequests = 0;
+        for (int i = 0; i < 50; i++) {
+            assertThat(join(store.reserve(List.of(CounterOp.reserve(REQUESTS, 1)))).admitted()).isTrue();
+            expectedRequests++;
+            join(store.charge("before-" + i, List.of(CounterOp.add(TOKENS, i))));
+            expectedTokens += i;
+            if (i == 20 || i == 40) {
+                flusher.flush();
+            }
+        }
+        // these nine charges and reservations were acknowledged after the last flush: only the lost data had them
+        primary.loseData();
+        // the first call after the loss restores from the snapshots, then runs: the decorator sees the restore
+        assertThat(join(store.reserve(List.of(CounterOp.reserve(REQUESTS, 1)))).admitted()).isTrue();
+        expectedRequests++;
+        assertThat(restores.runs()).isEqualTo(1);
+        await(() -> store.stats().dataLosses() == 1 && store.stats().buffered() == 0);
+        // a charge retried with a key the lost Redis had applied is still counted once
+        join(store.charge("before-49", List.of(CounterOp.add(TOKENS, 49))));
+        await(() -> store.stats().buffered() == 0);
+
+        assertThat(used(TOKENS)).isEqualTo(expectedTokens);
+        assertThat(used(REQUESTS)).isEqualTo(expectedRequests);
+    }
+
+    @Test
+    void optionsNameTheFieldAndTheBadValue() {
+        assertThatThrownBy(() -> ResilientStoreOptions.builder().expectedReplicas(0).build())
+                .hasMessageContaining("expectedReplicas").hasMessageContaining("0");
+        assertThatThrownBy(() -> ResilientStoreOptions.builder().failureRateThreshold(150).build())
+                .hasMessageContaining("failureRateThreshold").hasMessageContaining("150");
+        assertThatThrownBy(() -> ResilientStoreOptions.builder().minimumNumberOfCalls(30).build())
+                .hasMessageContaining("minimumNumberOfCalls").hasMessageContaining("30");
+        assertThatThrownBy(() -> ResilientStoreOptions.builder().timeout(Duration.ZERO).build())
+                .hasMessageContaining("timeout");
+        assertThat(ResilientStoreOptions.defaults().shareOf(10)).isEqualTo(10);
+        assertThat(ResilientStoreOptions.builder().expectedReplicas(4).build().shareOf(3)).isEqualTo(1);
+        assertThat(ResilientStoreOptions.builder().policyFor(limit -> limit.metric() == Metric.COST
+                ? FailurePolicy.FAIL_CLOSED : null).build().policyOf(TOKENS)).isEqualTo(FailurePolicy.LOCAL);
+    }
+
+    private long used(Limit limit) {
+        return primary.memory.read(List.of(limit)).toCompletableFuture().join().get(0).used();
+    }
+
+    private static <T> T join(CompletionStage<T> stage) {
+        return stage.toCompletableFuture().join();
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waited 10 s").isLessThan(deadline);
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private enum Mode { UP, DOWN, HUNG }
+
+    /** What a snapshot flusher does, without a database: reads, keeps the values, reports the mark persisted. */
+    private static final class Flusher {
+        ResilientGovernanceStore store;
+        final Map<String, CounterSnapshot> persisted = new java.util.concurrent.ConcurrentHashMap<>();
+        long mark;
+
+        void flush() {
+            ChangeBatch batch = store.changesSince(mark);
+            for (CounterSnapshot snapshot : batch.counters()) {
+                persisted.merge(snapshot.counter() + "@" + snapshot.window().startMillis(), snapshot,
+                        (a, b) -> a.value() >= b.value() ? a : b);
+            }
+            mark = batch.nextMark();
+            store.flushed(mark);
+        }
+    }
+
+    /**
+     * An in-memory primary that can be taken down, hung, or emptied like a restarted Redis, which restores itself
+     * from its snapshot source on the next call, before running it.
+     */
+    private static final class Primary implements GovernanceStore {
+        volatile Mode mode = Mode.UP;
+        volatile InMemoryGovernanceStore memory = InMemoryGovernanceStore.create();
+        volatile int calls;
+        volatile SnapshotSource snapshots;
+        private boolean lost;
+
+        synchronized void loseData() {
+            memory = InMemoryGovernanceStore.create();
+            lost = true;
+        }
+
+        private synchronized void restoreIfLost() {
+            if (lost) {
+                lost = false;
+                memory.restore(snapshots.currentSnapshots(java.time.Instant.now()));
+            }
+        }
+
+        private <T> CompletionStage<T> answer(java.util.function.Supplier<CompletionStage<T>> call) {
+            calls++;
+            if (mode == Mode.UP) {
+                restoreIfLost();
+            }
+            return switch (mode) {
+                case UP -> call.get();
+                case DOWN -> CompletableFuture.failedFuture(new StoreException("primary: down"));
+                case HUNG -> new CompletableFuture<>();
+            };
+        }
+
+        @Override
+        public CompletionStage<ReserveResult> reserve(List<CounterOp> ops) {
+            return answer(() -> memory.reserve(ops));
+        }
+
+        @Override
+        public CompletionStage<ChargeResult> charge(String idempotencyKey, List<CounterOp> ops) {
+            return answer(() -> memory.charge(idempotencyKey, ops));
+        }
+
+        @Override
+        public CompletionStage<List<CounterState>> read(List<Limit> limits) {
+            return answer(() -> memory.read(limits));
+        }
+
+        @Override
+        public ChangeBatch changesSince(long mark) {
+            if (mode != Mode.UP) {
+                throw new StoreException("primary: down");
+            }
+            return memory.changesSince(mark);
+        }
+
+        @Override
+        public void restore(Collection<CounterSnapshot> snapshots) {
+            memory.restore(snapshots);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
