@@ -1,28 +1,22 @@
 package io.tollgate.it;
 
 import com.zaxxer.hikari.HikariDataSource;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.resource.ClientResources;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tollgate.BudgetResolver;
 import io.tollgate.GovernanceConfig;
 import io.tollgate.UsageTracker;
 import io.tollgate.jdbc.SnapshotFlusher;
-import io.tollgate.jdbc.TollgateSchema;
 import io.tollgate.jdbc.testing.Counters;
 import io.tollgate.jdbc.testing.TcpProxy;
-import io.tollgate.jdbc.testing.TestDatabase;
 import io.tollgate.redis.FailurePolicy;
 import io.tollgate.redis.MicrometerListener;
 import io.tollgate.redis.RedisGovernanceStore;
 import io.tollgate.redis.RedisStoreOptions;
 import io.tollgate.redis.ResilientGovernanceStore;
 import io.tollgate.redis.ResilientStoreOptions;
-import io.tollgate.redis.testing.RedisFixture;
 import org.HdrHistogram.Histogram;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.Locale;
@@ -37,37 +31,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class MariaDbOutageTest {
 
-    private TestDatabase db;
-    private RedisFixture redis;
-    private ClientResources resources;
-    private RedisClient client;
-
-    @BeforeEach
-    void start() {
-        db = TestDatabase.create(MariaDbOutageTest.class);
-        TollgateSchema.migrate(db.dataSource());
-        redis = RedisFixture.start();
-        resources = Fixtures.resources();
-        client = Fixtures.client(redis, resources);
-    }
-
-    @AfterEach
-    void stop() {
-        Fixtures.shutdown(client, resources);
-        if (redis != null) {
-            redis.close();
-        }
-        if (db != null) {
-            db.close();
-        }
-    }
+    @RegisterExtension
+    final Servers servers = new Servers();
 
     @Test
     void databaseOutageLosesNoUsage() throws Exception {
         GovernanceConfig config = Fixtures.config();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         MicrometerListener metrics = MicrometerListener.create(registry);
-        RedisGovernanceStore primary = RedisGovernanceStore.builder(client)
+        RedisGovernanceStore primary = RedisGovernanceStore.builder(servers.client())
                 .options(RedisStoreOptions.builder().commandTimeout(Duration.ofMillis(250)).build())
                 .build();
         RedisKillTest.warmUp(primary);
@@ -79,8 +51,8 @@ class MariaDbOutageTest {
         RedisKillTest.limitsOf(resolver);
         UsageTracker tracker = UsageTracker.create(store, config);
 
-        try (TcpProxy proxy = new TcpProxy(db.host(), db.port())) {
-            HikariDataSource viaProxy = db.newDataSource("127.0.0.1", proxy.port(), pool -> {
+        try (TcpProxy proxy = new TcpProxy(servers.db().host(), servers.db().port())) {
+            HikariDataSource viaProxy = servers.db().newDataSource("127.0.0.1", proxy.port(), pool -> {
                 pool.setPoolName("flusher-via-proxy");
                 pool.setMaximumPoolSize(2);
                 pool.setConnectionTimeout(500);
@@ -110,7 +82,7 @@ class MariaDbOutageTest {
                 load.stop();
                 flusher.close();
 
-                Map<String, Long> rows = Counters.rows(db.dataSource());
+                Map<String, Long> rows = Counters.rows(servers.db().dataSource());
                 Map<String, Long> live = Counters.keyed(primary.changesSince(0).counters());
                 long missing = 0;
                 for (Map.Entry<String, Long> counter : live.entrySet()) {

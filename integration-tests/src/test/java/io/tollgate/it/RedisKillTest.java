@@ -1,7 +1,5 @@
 package io.tollgate.it;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.resource.ClientResources;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tollgate.BudgetResolver;
 import io.tollgate.CheckRequest;
@@ -14,9 +12,7 @@ import io.tollgate.TollgateListener.StoreState;
 import io.tollgate.UsageTracker;
 import io.tollgate.jdbc.JdbcSnapshotSource;
 import io.tollgate.jdbc.SnapshotFlusher;
-import io.tollgate.jdbc.TollgateSchema;
 import io.tollgate.jdbc.testing.Counters;
-import io.tollgate.jdbc.testing.TestDatabase;
 import io.tollgate.redis.FailurePolicy;
 import io.tollgate.redis.MicrometerListener;
 import io.tollgate.redis.RedisGovernanceStore;
@@ -24,12 +20,10 @@ import io.tollgate.redis.RedisStoreOptions;
 import io.tollgate.redis.ResilientGovernanceStore;
 import io.tollgate.redis.ResilientStoreOptions;
 import io.tollgate.redis.RestoreWatch;
-import io.tollgate.redis.testing.RedisFixture;
 import io.tollgate.spi.CounterState;
 import org.HdrHistogram.Histogram;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -45,38 +39,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class RedisKillTest {
 
-    private TestDatabase db;
-    private RedisFixture redis;
-    private ClientResources resources;
-    private RedisClient client;
-
-    @BeforeEach
-    void start() {
-        db = TestDatabase.create(RedisKillTest.class);
-        TollgateSchema.migrate(db.dataSource());
-        redis = RedisFixture.start();
-        resources = Fixtures.resources();
-        client = Fixtures.client(redis, resources);
-    }
-
-    @AfterEach
-    void stop() {
-        Fixtures.shutdown(client, resources);
-        if (redis != null) {
-            redis.close();
-        }
-        if (db != null) {
-            db.close();
-        }
-    }
+    @RegisterExtension
+    final Servers servers = new Servers();
 
     @Test
     void killedAndRestartedEmptyRedisEndsWithEveryChargeCountedOnce() throws Exception {
         GovernanceConfig config = Fixtures.config();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         CountingListener metrics = new CountingListener(MicrometerListener.create(registry));
-        RestoreWatch restores = RestoreWatch.of(JdbcSnapshotSource.create(db.dataSource()));
-        RedisGovernanceStore primary = RedisGovernanceStore.builder(client)
+        RestoreWatch restores = RestoreWatch.of(JdbcSnapshotSource.create(servers.db().dataSource()));
+        RedisGovernanceStore primary = RedisGovernanceStore.builder(servers.client())
                 .options(RedisStoreOptions.builder().commandTimeout(Duration.ofMillis(250))
                         .snapshotSource(restores).build())
                 .build();
@@ -87,7 +59,7 @@ class RedisKillTest {
                 .restoreWatch(restores)
                 .listener(metrics)
                 .build();
-        SnapshotFlusher flusher = SnapshotFlusher.builder(store, db.dataSource())
+        SnapshotFlusher flusher = SnapshotFlusher.builder(store, servers.db().dataSource())
                 .interval(Duration.ofMillis(200))
                 .retryBackoff(Duration.ofMillis(100), Duration.ofMillis(400))
                 .listener(metrics)
@@ -101,12 +73,12 @@ class RedisKillTest {
         try {
             Fixtures.sleep(1_500);
             load.phase("before");
-            redis.kill();
+            servers.redis().kill();
             long killedAt = System.nanoTime();
             Fixtures.await("the circuit to open", Duration.ofSeconds(10),
                     () -> store.state() == StoreState.UNAVAILABLE);
             Fixtures.sleep(2_000);
-            redis.restart();
+            servers.redis().restart();
             long restartedAt = System.nanoTime();
             Fixtures.await("the restore, the replay and the circuit closed", Duration.ofSeconds(30),
                     () -> store.stats().dataLosses() >= 1 && store.state() == StoreState.AVAILABLE
@@ -148,7 +120,7 @@ class RedisKillTest {
             assertThat(sum(actual, Metric.REQUESTS)).as("requests: none lost")
                     .isBetween(sum(expected, Metric.REQUESTS),
                             sum(expected, Metric.REQUESTS) + metrics.failures("reserve"));
-            assertThat(Counters.rows(db.dataSource()))
+            assertThat(Counters.rows(servers.db().dataSource()))
                     .as("and the snapshots hold what Redis holds")
                     .containsAllEntriesOf(Counters.keyed(primary.changesSince(0).counters()));
             assertThat(registry.get("tollgate.restore.runs").tag("result", "success").counter().count())

@@ -5,11 +5,10 @@ import io.tollgate.Holder;
 import io.tollgate.Limit;
 import io.tollgate.Metric;
 import io.tollgate.jdbc.testing.Counters;
-import io.tollgate.jdbc.testing.TestDatabase;
+import io.tollgate.jdbc.testing.MigratedDatabase;
 import io.tollgate.memory.InMemoryGovernanceStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,18 +33,8 @@ class ConcurrentFlushTest {
     private static final int TEAMS = 8;
     private static final int CUSTOMERS = 2;
 
-    private static TestDatabase db;
-
-    @BeforeAll
-    static void createDatabase() {
-        db = TestDatabase.create(ConcurrentFlushTest.class);
-        TollgateSchema.migrate(db.dataSource());
-    }
-
-    @AfterAll
-    static void dropDatabase() {
-        db.close();
-    }
+    @RegisterExtension
+    static final MigratedDatabase DB = MigratedDatabase.shared();
 
     @Test
     void threeReplicasFlushingTheSameCountersNeitherDeadlockNorLoseAValue() throws Exception {
@@ -54,7 +43,7 @@ class ConcurrentFlushTest {
         List<SnapshotFlusher> flushers = new ArrayList<>();
         for (int replica = 0; replica < 3; replica++) {
             String name = "replica-" + replica;
-            HikariDataSource pool = db.newDataSource(config -> {
+            HikariDataSource pool = DB.newDataSource(config -> {
                 config.setPoolName(name);
                 config.setMaximumPoolSize(2);
             });
@@ -94,7 +83,7 @@ class ConcurrentFlushTest {
         }
 
         assertThat(chargeFailure.get()).isNull();
-        assertThat(Counters.rows(db.dataSource())).isEqualTo(Counters.values(store));
+        assertThat(Counters.rows(DB.dataSource())).isEqualTo(Counters.values(store));
         long flushes = 0;
         long conflicts = 0;
         for (SnapshotFlusher flusher : flushers) {
@@ -106,7 +95,7 @@ class ConcurrentFlushTest {
         }
         assertThat(flushes).isGreaterThan(30);
         System.out.printf("ConcurrentFlushTest: %d charges, %d flushes by 3 replicas, %d lock-conflict retries, "
-                + "%d rows%n", charges.get(), flushes, conflicts, Counters.rows(db.dataSource()).size());
+                + "%d rows%n", charges.get(), flushes, conflicts, Counters.rows(DB.dataSource()).size());
     }
 
     /** A key's counters and those of its team and customer; the 1 s windows add new rows all the time. */

@@ -15,14 +15,12 @@ import io.tollgate.UsageTracker;
 import io.tollgate.UsageUpdate;
 import io.tollgate.VirtualKey;
 import io.tollgate.jdbc.testing.Counters;
-import io.tollgate.jdbc.testing.Rows;
-import io.tollgate.jdbc.testing.TestDatabase;
+import io.tollgate.jdbc.testing.MigratedDatabase;
 import io.tollgate.memory.InMemoryGovernanceStore;
 import io.tollgate.spi.CounterSnapshot;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -42,24 +40,13 @@ class RestoreTest {
     private static final String REQUEST_KEY = "sk-request-limited";
     private static final String BUDGET_KEY = "sk-budget-limited";
 
-    private static TestDatabase db;
+    @RegisterExtension
+    static final MigratedDatabase DB = MigratedDatabase.withEmptySnapshots();
     private static JdbcSnapshotSource source;
 
     @BeforeAll
-    static void createDatabase() {
-        db = TestDatabase.create(RestoreTest.class);
-        TollgateSchema.migrate(db.dataSource());
-        source = JdbcSnapshotSource.create(db.dataSource());
-    }
-
-    @AfterAll
-    static void dropDatabase() {
-        db.close();
-    }
-
-    @BeforeEach
-    void emptySnapshots() {
-        Rows.execute(db.dataSource(), "DELETE FROM tollgate_usage_snapshot");
+    static void createSource() {
+        source = JdbcSnapshotSource.create(DB.dataSource());
     }
 
     @Test
@@ -79,7 +66,7 @@ class RestoreTest {
         assertThat(spend.allowed()).isTrue();
         UsageTracker.create(before, config).charge(UsageUpdate.builder().virtualKey(BUDGET_KEY).cost(Money.parse("1"))
                 .requestId("req-1").reservation(spend.reservation().orElseThrow()).build());
-        SnapshotFlusher.builder(before, db.dataSource()).clock(CLOCK).build().flushNow();
+        SnapshotFlusher.builder(before, DB.dataSource()).clock(CLOCK).build().flushNow();
 
         InMemoryGovernanceStore wiped = store();
         int restored = JdbcSnapshotSource.restore(wiped, source, NOW);
@@ -98,7 +85,7 @@ class RestoreTest {
         Limit lower = limit(Holder.virtualKey("vk-1"), Metric.COST, "1h");
         InMemoryGovernanceStore before = store();
         charge(before, 30, higher, lower);
-        SnapshotFlusher.builder(before, db.dataSource()).clock(CLOCK).build().flushNow();
+        SnapshotFlusher.builder(before, DB.dataSource()).clock(CLOCK).build().flushNow();
 
         InMemoryGovernanceStore live = store();
         charge(live, 100, higher);
@@ -124,14 +111,14 @@ class RestoreTest {
         Clock twoHoursAgo = Clock.fixed(NOW.minusSeconds(7_200), ZoneOffset.UTC);
         InMemoryGovernanceStore earlier = InMemoryGovernanceStore.builder().clock(twoHoursAgo).build();
         charge(earlier, 5, hourly, lifetime);
-        SnapshotFlusher.builder(earlier, db.dataSource()).clock(twoHoursAgo).build().flushNow();
+        SnapshotFlusher.builder(earlier, DB.dataSource()).clock(twoHoursAgo).build().flushNow();
         InMemoryGovernanceStore current = store();
         charge(current, 7, hourly);
-        SnapshotFlusher.builder(current, db.dataSource()).clock(CLOCK).build().flushNow();
+        SnapshotFlusher.builder(current, DB.dataSource()).clock(CLOCK).build().flushNow();
 
         List<CounterSnapshot> snapshots = source.currentSnapshots(NOW);
 
-        assertThat(Counters.rows(db.dataSource())).hasSize(3);
+        assertThat(Counters.rows(DB.dataSource())).hasSize(3);
         assertThat(snapshots).hasSize(2).allSatisfy(snapshot -> assertThat(snapshot.window().contains(NOW.toEpochMilli())).isTrue());
         assertThat(snapshots).extracting(CounterSnapshot::value).containsExactlyInAnyOrder(5L, 7L);
     }

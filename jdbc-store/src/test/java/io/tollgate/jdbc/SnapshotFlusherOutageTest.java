@@ -8,14 +8,11 @@ import io.tollgate.StoreException;
 import io.tollgate.jdbc.testing.Await;
 import io.tollgate.jdbc.testing.Counters;
 import io.tollgate.jdbc.testing.LogCapture;
-import io.tollgate.jdbc.testing.Rows;
+import io.tollgate.jdbc.testing.MigratedDatabase;
 import io.tollgate.jdbc.testing.TcpProxy;
-import io.tollgate.jdbc.testing.TestDatabase;
 import io.tollgate.memory.InMemoryGovernanceStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -33,23 +30,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The database goes away behind a proxy while charges continue; nothing may be lost. */
 class SnapshotFlusherOutageTest {
 
-    private static TestDatabase db;
-
-    @BeforeAll
-    static void createDatabase() {
-        db = TestDatabase.create(SnapshotFlusherOutageTest.class);
-        TollgateSchema.migrate(db.dataSource());
-    }
-
-    @AfterAll
-    static void dropDatabase() {
-        db.close();
-    }
-
-    @BeforeEach
-    void emptySnapshots() {
-        Rows.execute(db.dataSource(), "DELETE FROM tollgate_usage_snapshot");
-    }
+    @RegisterExtension
+    static final MigratedDatabase DB = MigratedDatabase.withEmptySnapshots();
 
     @Test
     void keepsEverythingWhileTheDatabaseIsUnreachableAndWritesItWhenItReturns() throws Exception {
@@ -71,9 +53,9 @@ class SnapshotFlusherOutageTest {
             }
         });
 
-        try (TcpProxy proxy = new TcpProxy(db.host(), db.port());
+        try (TcpProxy proxy = new TcpProxy(DB.host(), DB.port());
              LogCapture logs = new LogCapture()) {
-            HikariDataSource viaProxy = db.newDataSource("127.0.0.1", proxy.port(), config -> {
+            HikariDataSource viaProxy = DB.newDataSource("127.0.0.1", proxy.port(), config -> {
                 config.setPoolName("via-proxy");
                 config.setMaximumPoolSize(2);
                 config.setConnectionTimeout(500);
@@ -90,7 +72,7 @@ class SnapshotFlusherOutageTest {
             proxy.cut();
             Await.until("five failed flushes", Duration.ofSeconds(60), () -> flusher.stats().failedFlushes() >= 5);
             Await.until("a new 1 s window during the outage", Duration.ofSeconds(30),
-                    () -> !Counters.rows(db.dataSource()).keySet().containsAll(Counters.values(store).keySet()));
+                    () -> !Counters.rows(DB.dataSource()).keySet().containsAll(Counters.values(store).keySet()));
             assertThat(flusher.stats().pending()).isPositive();
 
             proxy.restore();
@@ -102,7 +84,7 @@ class SnapshotFlusherOutageTest {
             flusher.close();
 
             assertThat(chargeFailure.get()).isNull();
-            assertThat(Counters.rows(db.dataSource())).isEqualTo(Counters.values(store));
+            assertThat(Counters.rows(DB.dataSource())).isEqualTo(Counters.values(store));
             SnapshotFlusher.Stats stats = flusher.stats();
             assertThat(stats.pending()).isZero();
             assertThat(stats.outages()).isEqualTo(1);
@@ -121,9 +103,9 @@ class SnapshotFlusherOutageTest {
         charge(store, 1, limit(Holder.user("u"), Metric.REQUESTS, "1m"), limit(Holder.user("u"), Metric.TOKENS, "1h"),
                 limit(Holder.user("u"), Metric.COST, "1d"));
 
-        try (TcpProxy proxy = new TcpProxy(db.host(), db.port())) {
+        try (TcpProxy proxy = new TcpProxy(DB.host(), DB.port())) {
             proxy.cut();
-            HikariDataSource viaProxy = db.newDataSource("127.0.0.1", proxy.port(), config -> {
+            HikariDataSource viaProxy = DB.newDataSource("127.0.0.1", proxy.port(), config -> {
                 config.setPoolName("cut-proxy");
                 config.setInitializationFailTimeout(-1);
                 config.setConnectionTimeout(250);
@@ -150,7 +132,7 @@ class SnapshotFlusherOutageTest {
             });
             assertThat(written).hasValue(2);
             assertThat(flusher.stats().dropped()).isZero();
-            assertThat(Counters.rows(db.dataSource()).keySet())
+            assertThat(Counters.rows(DB.dataSource()).keySet())
                     .allSatisfy(key -> assertThat(key).doesNotContain("|REQUESTS|"))
                     .hasSize(2);
         }

@@ -8,14 +8,12 @@ import io.tollgate.Metric;
 import io.tollgate.Money;
 import io.tollgate.jdbc.testing.Await;
 import io.tollgate.jdbc.testing.Counters;
+import io.tollgate.jdbc.testing.MigratedDatabase;
 import io.tollgate.jdbc.testing.MutableClock;
 import io.tollgate.jdbc.testing.Rows;
-import io.tollgate.jdbc.testing.TestDatabase;
 import io.tollgate.memory.InMemoryGovernanceStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -38,23 +36,8 @@ class SnapshotFlusherTest {
     private static final Limit CUSTOMER_REQUESTS = limit(Holder.customer("acme"), Metric.REQUESTS, "1m");
     private static final Limit PROVIDER_LIFETIME = limit(Holder.providerConfig("vk-1", "openai"), Metric.COST, "none");
 
-    private static TestDatabase db;
-
-    @BeforeAll
-    static void createDatabase() {
-        db = TestDatabase.create(SnapshotFlusherTest.class);
-        TollgateSchema.migrate(db.dataSource());
-    }
-
-    @AfterAll
-    static void dropDatabase() {
-        db.close();
-    }
-
-    @BeforeEach
-    void emptySnapshots() {
-        Rows.execute(db.dataSource(), "DELETE FROM tollgate_usage_snapshot");
-    }
+    @RegisterExtension
+    static final MigratedDatabase DB = MigratedDatabase.withEmptySnapshots();
 
     @Test
     void writesTheAbsoluteValueOfEveryChangedCounter() {
@@ -64,13 +47,13 @@ class SnapshotFlusherTest {
         charge(store, 7, KEY_COST, PROVIDER_LIFETIME);
 
         assertThat(flusher.flushNow()).isEqualTo(4);
-        assertThat(Counters.rows(db.dataSource())).isEqualTo(Counters.values(store))
+        assertThat(Counters.rows(DB.dataSource())).isEqualTo(Counters.values(store))
                 .containsEntry("PROVIDER_CONFIG|vk-1/openai|COST|none|0|" + Long.MAX_VALUE, 12L);
 
         assertThat(flusher.flushNow()).as("nothing changed since").isZero();
         charge(store, 1, TEAM_TOKENS);
         assertThat(flusher.flushNow()).as("only what changed").isEqualTo(1);
-        assertThat(Counters.rows(db.dataSource())).isEqualTo(Counters.values(store));
+        assertThat(Counters.rows(DB.dataSource())).isEqualTo(Counters.values(store));
 
         SnapshotFlusher.Stats stats = flusher.stats();
         assertThat(stats.lastSuccessfulFlush()).isEqualTo(NOW);
@@ -95,19 +78,19 @@ class SnapshotFlusherTest {
         flusher(behind, clock).flushNow();
         flusher(ahead, clock).flushNow(); // a new flusher starts from mark 0: the same value again
 
-        assertThat(Counters.rows(db.dataSource())).containsValue(100L).hasSize(1);
-        assertThat(Counters.updatedAt(db.dataSource(), "vk-1", "COST")).as("unchanged amount, unchanged time")
+        assertThat(Counters.rows(DB.dataSource())).containsValue(100L).hasSize(1);
+        assertThat(Counters.updatedAt(DB.dataSource(), "vk-1", "COST")).as("unchanged amount, unchanged time")
                 .isEqualTo(firstWrite);
 
         charge(ahead, 1, KEY_COST);
         flusher(ahead, clock).flushNow();
-        assertThat(Counters.rows(db.dataSource())).containsValue(101L).hasSize(1);
-        assertThat(Counters.updatedAt(db.dataSource(), "vk-1", "COST")).isEqualTo(clock.millis());
+        assertThat(Counters.rows(DB.dataSource())).containsValue(101L).hasSize(1);
+        assertThat(Counters.updatedAt(DB.dataSource(), "vk-1", "COST")).isEqualTo(clock.millis());
     }
 
     @Test
     void aLimitChangedWhileFlushesRunKeepsItsNewValue() throws Exception {
-        JdbcConfigStore config = JdbcConfigStore.builder(db.dataSource()).migrate(false).build();
+        JdbcConfigStore config = JdbcConfigStore.builder(DB.dataSource()).migrate(false).build();
         config.replaceAll(ConfigFixtures.full());
         InMemoryGovernanceStore store = InMemoryGovernanceStore.create();
         AtomicBoolean charging = new AtomicBoolean(true);
@@ -123,26 +106,26 @@ class SnapshotFlusherTest {
             }
         });
         charger.start();
-        try (SnapshotFlusher flusher = SnapshotFlusher.builder(store, db.dataSource())
+        try (SnapshotFlusher flusher = SnapshotFlusher.builder(store, DB.dataSource())
                 .interval(Duration.ofMillis(20)).build().start()) {
             Await.until("three flushes", Duration.ofSeconds(30), () -> flusher.stats().flushes() >= 3);
 
             Customer raised = new Customer("acme", "Acme Corp", List.of(Budget.lifetime(Money.parse("1234.5"))), null);
             assertThat(config.putCustomer(raised)).isTrue();
-            Map<String, List<String>> configRows = Rows.config(db.dataSource());
+            Map<String, List<String>> configRows = Rows.config(DB.dataSource());
             long flushes = flusher.stats().flushes();
             Await.until("five more flushes", Duration.ofSeconds(30), () -> flusher.stats().flushes() >= flushes + 5);
 
             assertThat(config.load().customer("acme")).contains(raised);
-            assertThat(Rows.config(db.dataSource())).as("flushes never touch configuration rows").isEqualTo(configRows);
-            assertThat(Rows.of(db.dataSource(), "tollgate_budget"))
+            assertThat(Rows.config(DB.dataSource())).as("flushes never touch configuration rows").isEqualTo(configRows);
+            assertThat(Rows.of(DB.dataSource(), "tollgate_budget"))
                     .contains("holder_kind=CUSTOMER, holder_id=acme, provider=, position=0, max_nanos=1234500000000, "
                             + "window_id=none");
             charging.set(false);
             charger.join();
         }
         assertThat(chargeFailure.get()).isNull();
-        assertThat(Counters.rows(db.dataSource())).as("close() made a final flush").isEqualTo(Counters.values(store));
+        assertThat(Counters.rows(DB.dataSource())).as("close() made a final flush").isEqualTo(Counters.values(store));
     }
 
     @Test
@@ -153,7 +136,7 @@ class SnapshotFlusherTest {
 
         assertThat(flusher.flushNow()).isEqualTo(1);
 
-        assertThat(Counters.rows(db.dataSource())).hasSize(1);
+        assertThat(Counters.rows(DB.dataSource())).hasSize(1);
         assertThat(flusher.stats().unfit()).isEqualTo(1);
     }
 
@@ -162,6 +145,6 @@ class SnapshotFlusherTest {
     }
 
     private static SnapshotFlusher flusher(InMemoryGovernanceStore store, Clock clock) {
-        return SnapshotFlusher.builder(store, db.dataSource()).clock(clock).build();
+        return SnapshotFlusher.builder(store, DB.dataSource()).clock(clock).build();
     }
 }

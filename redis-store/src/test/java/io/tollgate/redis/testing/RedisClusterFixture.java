@@ -7,7 +7,6 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 
 import java.io.BufferedInputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -20,14 +19,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+
+import static io.tollgate.redis.testing.ServerProcesses.deleteQuietly;
+import static io.tollgate.redis.testing.ServerProcesses.findOnPath;
+import static io.tollgate.redis.testing.ServerProcesses.lastLines;
+import static io.tollgate.redis.testing.ServerProcesses.signal;
+import static io.tollgate.redis.testing.ServerProcesses.sleep;
+import static io.tollgate.redis.testing.ServerProcesses.spawn;
+import static io.tollgate.redis.testing.ServerProcesses.stop;
+import static io.tollgate.redis.testing.ServerProcesses.waitFor;
 
 /**
  * A Redis Cluster for tests, from the first of these that works:
@@ -204,7 +210,7 @@ public final class RedisClusterFixture implements AutoCloseable {
                 awaitClusterOk();
                 return replica;
             }
-            sleep(50);
+            sleep(50, "the cluster");
         }
         throw new IllegalStateException("replica " + replica + " of " + master + " did not sync within " + STARTUP
                 + ": " + tail(replica));
@@ -220,13 +226,13 @@ public final class RedisClusterFixture implements AutoCloseable {
     /** Freezes a node with SIGSTOP: it neither answers nor reads what its master sends; {@link #resume} thaws it. */
     public synchronized void pause(Node node) {
         requireProcesses("pause a node");
-        signal(node, "STOP");
+        signal(node.process, "STOP");
     }
 
     /** Thaws a {@linkplain #pause paused} node with SIGCONT. */
     public synchronized void resume(Node node) {
         requireProcesses("resume a node");
-        signal(node, "CONT");
+        signal(node.process, "CONT");
     }
 
     /**
@@ -243,7 +249,7 @@ public final class RedisClusterFixture implements AutoCloseable {
                     return find(seen.id);
                 }
             }
-            sleep(100);
+            sleep(100, "the cluster");
         }
         throw new IllegalStateException("no replica of " + master + " was promoted within " + FAILOVER);
     }
@@ -256,20 +262,11 @@ public final class RedisClusterFixture implements AutoCloseable {
             if (node.process != null && node.process.isAlive()) {
                 try {
                     // a stopped process would not act on SIGTERM
-                    signal(node, "CONT");
+                    signal(node.process, "CONT");
                 } catch (RuntimeException e) {
                     node.process.destroyForcibly();
                 }
-                node.process.destroy();
-                try {
-                    if (!node.process.waitFor(5, TimeUnit.SECONDS)) {
-                        node.process.destroyForcibly();
-                        waitFor(node.process);
-                    }
-                } catch (InterruptedException e) {
-                    node.process.destroyForcibly();
-                    Thread.currentThread().interrupt();
-                }
+                stop(node.process);
             }
         }
         deleteQuietly(directory);
@@ -376,14 +373,7 @@ public final class RedisClusterFixture implements AutoCloseable {
                             .toString(),
                     "--cluster-node-timeout", Long.toString(NODE_TIMEOUT.toMillis()),
                     "--save", "", "--appendonly", "no", "--dir", folder.toString(), "--daemonize", "no");
-            Process process;
-            try {
-                process = new ProcessBuilder(command).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(folder.resolve("redis.log").toFile()))
-                        .start();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot start " + command, e);
-            }
+            Process process = spawn(command, folder.resolve("redis.log"));
             Node node = new Node("127.0.0.1", port, process, folder, null, true, 0, null);
             nodes.add(node);
             try {
@@ -413,7 +403,7 @@ public final class RedisClusterFixture implements AutoCloseable {
                 throw new IllegalStateException(command + " did not finish within " + STARTUP);
             }
             if (cli.exitValue() != 0) {
-                throw new IllegalStateException(command + " exited with " + cli.exitValue() + ": " + lastLines(log));
+                throw new IllegalStateException(command + " exited with " + cli.exitValue() + ": " + lastLines(log, 8));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + command, e);
@@ -446,7 +436,7 @@ public final class RedisClusterFixture implements AutoCloseable {
             if (ok) {
                 return;
             }
-            sleep(50);
+            sleep(50, "the cluster");
         }
         throw new IllegalStateException("the cluster did not reach cluster_state:ok within " + STARTUP + " ("
                 + problem + ")");
@@ -526,25 +516,10 @@ public final class RedisClusterFixture implements AutoCloseable {
             } catch (RuntimeException e) {
                 problem = e.getMessage();
             }
-            sleep(20);
+            sleep(20, "the cluster");
         }
         throw new IllegalStateException("Redis at " + node + " did not answer PING within " + STARTUP + " ("
                 + problem + "): " + tail(node));
-    }
-
-    private static void signal(Node node, String name) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(node.process.pid()))
-                    .redirectErrorStream(true).start();
-            if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new IllegalStateException("kill -" + name + " " + node.process.pid() + " failed");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run kill -" + name, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while sending SIG" + name, e);
-        }
     }
 
     private void requireProcesses(String action) {
@@ -552,23 +527,6 @@ public final class RedisClusterFixture implements AutoCloseable {
             throw new UnsupportedOperationException("cannot " + action + " of a " + kind + " cluster: it needs "
                     + "redis-server and redis-cli on the PATH");
         }
-    }
-
-    private static Path findOnPath(String name) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return null;
-        }
-        for (String folder : path.split(File.pathSeparator)) {
-            if (folder.isEmpty()) {
-                continue;
-            }
-            Path candidate = Path.of(folder, name);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
     }
 
     private static int freePort() {
@@ -598,44 +556,7 @@ public final class RedisClusterFixture implements AutoCloseable {
     }
 
     private static String tail(Node node) {
-        return node.directory == null ? "" : lastLines(node.directory.resolve("redis.log"));
-    }
-
-    private static String lastLines(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 8), lines.size()));
-        } catch (IOException e) {
-            return "(no log)";
-        }
-    }
-
-    private static void waitFor(Process process) {
-        try {
-            process.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the cluster", e);
-        }
-    }
-
-    private static void deleteQuietly(Path directory) {
-        if (directory == null) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a leftover temporary folder is harmless
-        }
+        return node.directory == null ? "" : lastLines(node.directory.resolve("redis.log"), 8);
     }
 
     /** A minimal RESP client for administration: one connection per command, replies as text, numbers and lists. */

@@ -6,7 +6,6 @@ import io.lettuce.core.RedisURI;
 import org.testcontainers.DockerClientFactory;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -19,12 +18,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+
+import static io.tollgate.redis.testing.ServerProcesses.deleteQuietly;
+import static io.tollgate.redis.testing.ServerProcesses.findOnPath;
+import static io.tollgate.redis.testing.ServerProcesses.lastLines;
+import static io.tollgate.redis.testing.ServerProcesses.signal;
+import static io.tollgate.redis.testing.ServerProcesses.sleep;
+import static io.tollgate.redis.testing.ServerProcesses.spawn;
+import static io.tollgate.redis.testing.ServerProcesses.stop;
+import static io.tollgate.redis.testing.ServerProcesses.waitFor;
 
 /**
  * A Redis server for tests, from the first of these that works:
@@ -192,7 +197,7 @@ public final class RedisFixture implements AutoCloseable {
             container.getDockerClient().pauseContainerCmd(container.getContainerId()).exec();
         } else {
             requireProcess("pause");
-            signal("STOP");
+            signal(process, "STOP");
         }
         paused = true;
     }
@@ -203,7 +208,7 @@ public final class RedisFixture implements AutoCloseable {
             container.getDockerClient().unpauseContainerCmd(container.getContainerId()).exec();
         } else {
             requireProcess("resume");
-            signal("CONT");
+            signal(process, "CONT");
         }
         paused = false;
     }
@@ -216,18 +221,9 @@ public final class RedisFixture implements AutoCloseable {
             case LOCAL_PROCESS -> {
                 if (process != null && process.isAlive()) {
                     if (paused) {
-                        signal("CONT");
+                        signal(process, "CONT");
                     }
-                    process.destroy();
-                    try {
-                        if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                            process.destroyForcibly();
-                            waitFor(process);
-                        }
-                    } catch (InterruptedException e) {
-                        process.destroyForcibly();
-                        Thread.currentThread().interrupt();
-                    }
+                    stop(process);
                 }
                 deleteQuietly(directory);
             }
@@ -280,14 +276,7 @@ public final class RedisFixture implements AutoCloseable {
                 "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", directory.toString(), "--daemonize", "no"));
         command.addAll(args);
-        try {
-            return new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(directory.resolve("redis.log").toFile()))
-                    .start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + command, e);
-        }
+        return spawn(command, directory.resolve("redis.log"));
     }
 
     private static RedisFixture startContainer(List<String> args) {
@@ -337,25 +326,10 @@ public final class RedisFixture implements AutoCloseable {
             } catch (IOException e) {
                 lastProblem = e.toString();
             }
-            sleep(20);
+            sleep(20, "Redis");
         }
         throw new IllegalStateException("Redis at " + host + ":" + port + " did not answer PING within " + STARTUP
                 + " (" + lastProblem + ")" + (directory == null ? "" : ": " + tail(directory)));
-    }
-
-    private void signal(String name) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
-                    .redirectErrorStream(true).start();
-            if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run kill -" + name, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while sending SIG" + name, e);
-        }
     }
 
     private void requireProcess(String action) {
@@ -363,23 +337,6 @@ public final class RedisFixture implements AutoCloseable {
             throw new UnsupportedOperationException("cannot " + action + " a " + kind + " Redis: it needs "
                     + "redis-server on the PATH");
         }
-    }
-
-    private static Path findOnPath(String name) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return null;
-        }
-        for (String folder : path.split(File.pathSeparator)) {
-            if (folder.isEmpty()) {
-                continue;
-            }
-            Path candidate = Path.of(folder, name);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
     }
 
     private static int freePort() {
@@ -395,39 +352,6 @@ public final class RedisFixture implements AutoCloseable {
         if (directory == null) {
             return "";
         }
-        try {
-            List<String> lines = Files.readAllLines(directory.resolve("redis.log"));
-            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
-        } catch (IOException e) {
-            return "(no log)";
-        }
-    }
-
-    private static void waitFor(Process process) {
-        try {
-            process.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for Redis", e);
-        }
-    }
-
-    private static void deleteQuietly(Path directory) {
-        if (directory == null) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // a leftover temporary folder is harmless
-        }
+        return lastLines(directory.resolve("redis.log"), 5);
     }
 }
