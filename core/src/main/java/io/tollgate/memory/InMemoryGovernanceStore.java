@@ -48,7 +48,11 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     private volatile KeyGeneration currentKeys;
     private volatile KeyGeneration previousKeys;
     private final StampedLock keyRotation = new StampedLock();
-    private final AtomicLong changeSequence = new AtomicLong();
+    /**
+     * Change marks. A write stamps its cells with the current epoch under their holder's lock, reading it only, so
+     * that writers on different cores do not contend for it; {@link #changesSince} advances it.
+     */
+    private final AtomicLong changeEpoch = new AtomicLong(1);
     private final AtomicLong holderOrdinals = new AtomicLong();
 
     private InMemoryGovernanceStore(Builder builder) {
@@ -77,36 +81,43 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     /** {@link #reserve} without the future. */
     public ReserveResult reserveNow(List<CounterOp> ops) {
         HolderCounters[] owners = owners(ops);
+        long now = clock.millis();
+        int size = ops.size();
+        Window[] windows = new Window[size];
+        for (int i = 0; i < size; i++) {
+            windows[i] = ops.get(i).limit().window().windowAt(now);
+        }
+        long[] used = new long[size];
+        boolean admitted = true;
+        // Only reading and adding happen under the locks; everything else is done before or after.
         HolderCounters[] locked = lockAll(owners);
         try {
-            long now = clock.millis();
-            int size = ops.size();
             Cell[] cells = new Cell[size];
-            CounterState[] states = new CounterState[size];
-            boolean admitted = true;
             Object call = new Object();
             for (int i = 0; i < size; i++) {
                 CounterOp op = ops.get(i);
-                Limit limit = op.limit();
-                Window window = limit.window().windowAt(now);
-                cells[i] = claim(owners[i].series(limit), call).cell(window, now, retentionMillis);
-                states[i] = new CounterState(limit, cells[i].value, window);
-                admitted &= CounterOp.fits(cells[i].value, op.amount(), limit.max());
+                cells[i] = claim(owners[i].series(op.limit()), call).cell(windows[i], now, retentionMillis);
+                used[i] = cells[i].value;
+                admitted &= CounterOp.fits(used[i], op.amount(), op.limit().max());
             }
             if (admitted) {
-                long sequence = changeSequence.incrementAndGet();
+                long epoch = changeEpoch.get();
                 for (int i = 0; i < size; i++) {
                     long amount = ops.get(i).amount();
                     if (amount > 0) {
                         cells[i].value += amount;
-                        cells[i].changedAt = sequence;
+                        cells[i].changedAt = epoch;
                     }
                 }
             }
-            return new ReserveResult(admitted, List.of(states), now);
         } finally {
             unlockAll(locked);
         }
+        CounterState[] states = new CounterState[size];
+        for (int i = 0; i < size; i++) {
+            states[i] = new CounterState(ops.get(i).limit(), used[i], windows[i]);
+        }
+        return new ReserveResult(admitted, List.of(states), now);
     }
 
     @Override
@@ -186,16 +197,16 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
                             + op.limit() + " at " + cells[i].value);
                 }
             }
-            long sequence = changeSequence.incrementAndGet();
+            long epoch = changeEpoch.get();
             for (int i = 0; i < size; i++) {
                 CounterOp op = ops.get(i);
                 if (released[i] != null) {
                     released[i].value = Math.max(0, released[i].value - op.release());
-                    released[i].changedAt = sequence;
+                    released[i].changedAt = epoch;
                 }
                 if (op.amount() > 0) {
                     cells[i].value += op.amount();
-                    cells[i].changedAt = sequence;
+                    cells[i].changedAt = epoch;
                 }
             }
         } finally {
@@ -223,11 +234,12 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
 
     /**
      * Scans every counter held: in-memory counts are few enough that a scan costs less than keeping a change log on
-     * the hot path.
+     * the hot path. The epoch moves on first; a write still stamped with the old epoch held its holder's lock, which
+     * the scan takes, so it is either seen now or stamped with the new epoch and seen next time.
      */
     @Override
     public ChangeBatch changesSince(long mark) {
-        long nextMark = changeSequence.get();
+        long epoch = changeEpoch.getAndIncrement();
         List<CounterSnapshot> changed = new ArrayList<>();
         for (HolderCounters owner : holders.values()) {
             owner.lock.lock();
@@ -243,7 +255,7 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
                 owner.lock.unlock();
             }
         }
-        return new ChangeBatch(changed, nextMark);
+        return new ChangeBatch(changed, epoch);
     }
 
     @Override
@@ -260,7 +272,7 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
                 Cell cell = owner.series(id.metric(), id.windowId()).cell(snapshot.window(), now, retentionMillis);
                 if (cell.value < snapshot.value()) {
                     cell.value = snapshot.value();
-                    cell.changedAt = changeSequence.incrementAndGet();
+                    cell.changedAt = changeEpoch.get();
                 }
             } finally {
                 owner.lock.unlock();
