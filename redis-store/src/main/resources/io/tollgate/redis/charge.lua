@@ -70,11 +70,7 @@ for i = 1, n do
   end
   if amounts[i] ~= '0' then
     local key = keys[i + 3]
-    call('INCRBY', key, amounts[i])
-    local e = ends[groups[i]]
-    if not values[i + 3] and e then
-      call('PEXPIRE', key, ttl(e, now, retention))
-    end
+    add_to_counter(key, amounts[i], values[i + 3], ends[groups[i]], now, retention)
     -- a key listed twice (released from and added to the same window) is harmless: one entry results
     changed[#changed + 1] = key
   end

@@ -160,6 +160,15 @@ local function ttl(e, now, retention)
   return format('%d', left)
 end
 
+-- Adds `amount` (text) to a counter; a counter that did not exist yet expires `retention` after its window ends (a
+-- window that never ends: never).
+local function add_to_counter(key, amount, existed, window_end, now, retention)
+  call('INCRBY', key, amount)
+  if not existed and window_end then
+    call('PEXPIRE', key, ttl(window_end, now, retention))
+  end
+end
+
 -- Records changed counter keys in the change log with a new sequence number, except those already recorded after
 -- `mark`, the last mark handed to a reader (text, or false for none): no reader has passed them yet, and readers
 -- report current values, so their entry already covers this change. Busy counters so cost one ZMSCORE.

@@ -52,11 +52,7 @@ local changed = {}
 for i = 1, n do
   if amounts[i] ~= '0' then
     local key = keys[i + 2]
-    call('INCRBY', key, amounts[i])
-    local e = ends[groups[i]]
-    if not values[i + 2] and e then
-      call('PEXPIRE', key, ttl(e, now, retention))
-    end
+    add_to_counter(key, amounts[i], values[i + 2], ends[groups[i]], now, retention)
     changed[#changed + 1] = key
   end
 end
