@@ -1,8 +1,6 @@
 package io.tollgate.redis;
 
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
 import io.tollgate.CounterId;
 import io.tollgate.Holder;
 import io.tollgate.Limit;
@@ -11,7 +9,7 @@ import io.tollgate.ResetPeriod;
 import io.tollgate.StoreException;
 import io.tollgate.Window;
 import io.tollgate.WindowSpec;
-import io.tollgate.redis.testing.RedisFixture;
+import io.tollgate.redis.testing.SharedRedisClient;
 import io.tollgate.spi.ChangeBatch;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
@@ -19,9 +17,8 @@ import io.tollgate.spi.CounterSnapshot;
 import io.tollgate.spi.CounterState;
 import io.tollgate.spi.ReserveResult;
 import io.tollgate.spi.TestClock;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -47,40 +44,26 @@ import static org.assertj.core.api.Assertions.within;
 class RedisGovernanceStoreTest {
 
     private static final WindowSpec MINUTE = WindowSpec.rolling(ResetPeriod.parse("1m"));
-    private static RedisClient client;
-    private static StatefulRedisConnection<String, String> admin;
-    private static RedisCommands<String, String> redis;
-
-    @BeforeAll
-    static void connect() {
-        client = RedisFixture.shared().newClient();
-        admin = client.connect();
-        redis = admin.sync();
-    }
-
-    @AfterAll
-    static void disconnect() {
-        admin.close();
-        RedisFixture.shutdown(client);
-    }
+    @RegisterExtension
+    static final SharedRedisClient REDIS = new SharedRedisClient();
 
     @Test
     void windowsAreLaidOutOnRedisTimeAndKeysAreReadableWithAnExpiry() {
         String prefix = uniquePrefix("layout");
         Limit limit = new Limit(Holder.virtualKey("key-42"), Metric.REQUESTS, 10, MINUTE);
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
-            long before = redisTime(redis);
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix))) {
+            long before = redisTime(REDIS.sync());
             ReserveResult result = reserve(store, CounterOp.reserve(limit, 1));
-            long after = redisTime(redis);
+            long after = redisTime(REDIS.sync());
 
             assertThat(result.admitted()).isTrue();
             assertThat(result.storeTimeMillis()).isBetween(before, after);
             Window window = result.counters().get(0).window();
             assertThat(window).isEqualTo(MINUTE.windowAt(result.storeTimeMillis()));
             String key = prefix + ":v1:c:{tg}:vk:key-42:requests:1m:" + window.startMillis();
-            assertThat(redis.get(key)).isEqualTo("1");
+            assertThat(REDIS.sync().get(key)).isEqualTo("1");
             long expectedTtl = window.endMillis() + Duration.ofMinutes(2).toMillis() - result.storeTimeMillis();
-            assertThat(redis.pttl(key)).isBetween(expectedTtl - 5_000, expectedTtl);
+            assertThat(REDIS.sync().pttl(key)).isBetween(expectedTtl - 5_000, expectedTtl);
         }
     }
 
@@ -88,11 +71,11 @@ class RedisGovernanceStoreTest {
     void unboundedCountersNeverExpire() {
         String prefix = uniquePrefix("lifetime");
         Limit limit = new Limit(Holder.customer("c1"), Metric.COST, 1_000, WindowSpec.unbounded());
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix))) {
             assertThat(join(store.charge("r1", List.of(CounterOp.add(limit, 7))))).isEqualTo(ChargeResult.APPLIED);
             String key = prefix + ":v1:c:{tg}:customer:c1:cost:none:0";
-            assertThat(redis.get(key)).isEqualTo("7");
-            assertThat(redis.pttl(key)).isEqualTo(-1L);
+            assertThat(REDIS.sync().get(key)).isEqualTo("7");
+            assertThat(REDIS.sync().pttl(key)).isEqualTo(-1L);
             assertThat(join(store.read(List.of(limit))).get(0).window()).isEqualTo(new Window(0, Long.MAX_VALUE));
         }
     }
@@ -103,10 +86,10 @@ class RedisGovernanceStoreTest {
         String id = "{a}:b %c d ü/秘";
         WindowSpec paris = WindowSpec.calendar(ResetPeriod.parse("1d"), ZoneId.of("Europe/Paris"));
         Limit limit = new Limit(Holder.team(id), Metric.TOKENS, 100, paris);
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix))) {
             join(store.charge("r1", List.of(CounterOp.add(limit, 5))));
 
-            List<String> keys = scan(redis, prefix + ":*:c:*");
+            List<String> keys = scan(REDIS.sync(), prefix + ":*:c:*");
             assertThat(keys).singleElement().asString()
                     .startsWith(prefix + ":v1:c:{tg}:team:%7Ba%7D%3Ab%20%25c%20d%20%C3%BC%2F%E7%A7%98:tokens:"
                             + "cal%3A1d%40Europe%2FParis:")
@@ -117,7 +100,7 @@ class RedisGovernanceStoreTest {
             assertThat(changes.counters()).singleElement().satisfies(snapshot -> {
                 assertThat(snapshot.counter()).isEqualTo(new CounterId(Holder.team(id), Metric.TOKENS, paris.id()));
                 assertThat(snapshot.value()).isEqualTo(5);
-                assertThat(snapshot.window().contains(redisTime(redis))).isTrue();
+                assertThat(snapshot.window().contains(redisTime(REDIS.sync()))).isTrue();
             });
         }
     }
@@ -128,11 +111,11 @@ class RedisGovernanceStoreTest {
         WindowSpec daily = WindowSpec.calendar(ResetPeriod.parse("1d"), ZoneOffset.UTC);
         Limit limit = new Limit(Holder.user("u1"), Metric.REQUESTS, 10, daily);
         Clock dayAhead = Clock.offset(Clock.systemUTC(), Duration.ofHours(25));
-        try (RedisGovernanceStore store = TestStores.store(client,
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(),
                 RedisStoreOptions.builder().keyPrefix(prefix).candidateClock(dayAhead))) {
             ReserveResult result = reserve(store, CounterOp.reserve(limit, 1));
             assertThat(result.counters().get(0).window().contains(result.storeTimeMillis())).isTrue();
-            assertThat(result.counters().get(0).window()).isEqualTo(daily.windowAt(redisTime(redis)));
+            assertThat(result.counters().get(0).window()).isEqualTo(daily.windowAt(redisTime(REDIS.sync())));
         }
     }
 
@@ -142,12 +125,12 @@ class RedisGovernanceStoreTest {
         WindowSpec daily = WindowSpec.calendar(ResetPeriod.parse("1d"), ZoneOffset.UTC);
         Limit limit = new Limit(Holder.user("u1"), Metric.REQUESTS, 10, daily);
         Clock farAhead = Clock.offset(Clock.systemUTC(), Duration.ofDays(10));
-        try (RedisGovernanceStore store = TestStores.store(client,
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(),
                 RedisStoreOptions.builder().keyPrefix(prefix).candidateClock(farAhead))) {
             assertThat(failureOf(() -> store.reserve(List.of(CounterOp.reserve(limit, 1)))))
                     .isInstanceOf(StoreException.class)
                     .hasMessageContaining("clock is off by more than two windows");
-            assertThat(scan(redis, prefix + ":*:c:*")).isEmpty();
+            assertThat(scan(REDIS.sync(), prefix + ":*:c:*")).isEmpty();
         }
     }
 
@@ -156,7 +139,7 @@ class RedisGovernanceStoreTest {
         String prefix = uniquePrefix("exact");
         WindowSpec monthly = WindowSpec.rolling(ResetPeriod.parse("1M"), Instant.parse("2024-01-31T00:00:00Z"));
         Limit big = new Limit(Holder.team("t1"), Metric.COST, Long.MAX_VALUE, monthly);
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix))) {
             long nearlyFull = Long.MAX_VALUE - 1_000;
             join(store.charge("r1", List.of(CounterOp.add(big, nearlyFull - 1))));
             ReserveResult fits = reserve(store, CounterOp.reserve(big, 1_001));
@@ -178,14 +161,14 @@ class RedisGovernanceStoreTest {
     void chargeReleasesAtMostWhatTheReservedWindowHolds() {
         String prefix = uniquePrefix("release");
         Limit limit = new Limit(Holder.virtualKey("k"), Metric.TOKENS, 1_000, MINUTE);
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix))) {
             ReserveResult reserved = reserve(store, CounterOp.reserve(limit, 100));
             long start = reserved.counters().get(0).window().startMillis();
             join(store.charge("r1", List.of(CounterOp.settle(limit, 30, 500, start))));
             assertThat(join(store.read(List.of(limit))).get(0).used()).isIn(30L, 0L);
             // a window that is gone is not recreated by a release
             join(store.charge("r2", List.of(CounterOp.settle(limit, 0, 5, start - MINUTE.fixedLengthMillis()))));
-            assertThat(scan(redis, prefix + ":*:c:*")).allMatch(key -> !key.endsWith(":"
+            assertThat(scan(REDIS.sync(), prefix + ":*:c:*")).allMatch(key -> !key.endsWith(":"
                     + (start - MINUTE.fixedLengthMillis())));
         }
     }
@@ -193,7 +176,7 @@ class RedisGovernanceStoreTest {
     @Test
     void changeLogIsReadInPagesAndEachChangeOnce() {
         String prefix = uniquePrefix("pages");
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix))) {
             long mark = store.changesSince(0).nextMark();
             List<CompletableFuture<ChargeResult>> charges = new ArrayList<>();
             for (int i = 0; i < 2_500; i++) {
@@ -232,7 +215,7 @@ class RedisGovernanceStoreTest {
         WindowSpec lifetime = WindowSpec.unbounded();
         Limit old = new Limit(Holder.customer("old"), Metric.COST, 1_000, lifetime);
         Limit recent = new Limit(Holder.customer("recent"), Metric.COST, 1_000, lifetime);
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix)
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix)
                 .testTimeSource(clock).changeLogRetention(Duration.ofHours(1)))) {
             join(store.charge("r1", List.of(CounterOp.add(old, 1))));
             long mark = store.changesSince(0).nextMark();
@@ -241,7 +224,7 @@ class RedisGovernanceStoreTest {
 
             assertThat(store.changesSince(mark).counters()).extracting(s -> s.counter().holder().id())
                     .containsExactly("recent");
-            assertThat(redis.zrange(prefix + ":v1:{tg}:changed", 0, -1)).singleElement().asString()
+            assertThat(REDIS.sync().zrange(prefix + ":v1:{tg}:changed", 0, -1)).singleElement().asString()
                     .contains(":recent:");
             assertThat(store.changesSince(0).counters()).extracting(s -> s.counter().holder().id())
                     .containsExactly("recent");
@@ -252,11 +235,11 @@ class RedisGovernanceStoreTest {
     void aMarkFromBeforeDataLossReadsTheWholeLog() {
         String prefix = uniquePrefix("reset");
         Limit limit = new Limit(Holder.user("u1"), Metric.TOKENS, 1_000, MINUTE);
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix))) {
             join(store.charge("r1", List.of(CounterOp.add(limit, 3))));
             long mark = store.changesSince(0).nextMark();
             // as after FLUSHALL, but only this store's keys: the shared server serves other tests
-            redis.del(scan(redis, prefix + ":*").toArray(new String[0]));
+            REDIS.sync().del(scan(REDIS.sync(), prefix + ":*").toArray(new String[0]));
             join(store.charge("r2", List.of(CounterOp.add(limit, 4))));
             assertThat(store.changesSince(mark).counters()).singleElement()
                     .satisfies(s -> assertThat(s.value()).isEqualTo(4));
@@ -269,10 +252,10 @@ class RedisGovernanceStoreTest {
         Limit a = new Limit(Holder.user("a"), Metric.TOKENS, 100, MINUTE);
         Limit b = new Limit(Holder.user("b"), Metric.REQUESTS, 100, WindowSpec.calendar(ResetPeriod.parse("1M"),
                 ZoneId.of("Asia/Tokyo")));
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix))) {
             reserve(store, CounterOp.reserve(a, 5), CounterOp.reserve(b, 1));
             List<CounterState> states = join(store.read(List.of(b, a)));
-            long now = redisTime(redis);
+            long now = redisTime(REDIS.sync());
             assertThat(states).extracting(CounterState::used).containsExactly(1L, 5L);
             assertThat(states).allSatisfy(s -> assertThat(s.window().contains(now)
                     || s.window().endMillis() - now < 1_000).isTrue());
@@ -283,13 +266,13 @@ class RedisGovernanceStoreTest {
     void closingTheStoreLeavesTheUsersClientAndConnectionOpen() {
         String prefix = uniquePrefix("close");
         Limit limit = new Limit(Holder.user("u"), Metric.REQUESTS, 100, MINUTE);
-        RedisGovernanceStore fromClient = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix));
+        RedisGovernanceStore fromClient = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix));
         reserve(fromClient, CounterOp.reserve(limit, 1));
         fromClient.close();
         assertThat(failureOf(() -> fromClient.reserve(List.of(CounterOp.reserve(limit, 1)))))
                 .isInstanceOf(StoreException.class);
 
-        try (StatefulRedisConnection<String, String> mine = client.connect()) {
+        try (StatefulRedisConnection<String, String> mine = REDIS.client().connect()) {
             RedisGovernanceStore onConnection = RedisGovernanceStore.builder(mine)
                     .options(RedisStoreOptions.builder().keyPrefix(prefix).build()).build();
             assertThat(reserve(onConnection, CounterOp.reserve(limit, 1)).counters().get(0).used()).isEqualTo(1);
@@ -304,9 +287,9 @@ class RedisGovernanceStoreTest {
         String prefix = uniquePrefix("time");
         Limit limit = new Limit(Holder.user("u"), Metric.REQUESTS, 100, MINUTE);
         Clock hourBehind = Clock.offset(Clock.systemUTC(), Duration.ofHours(-1));
-        try (RedisGovernanceStore store = TestStores.store(client,
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(),
                 RedisStoreOptions.builder().keyPrefix(prefix).candidateClock(hourBehind))) {
-            long redisNow = redisTime(redis);
+            long redisNow = redisTime(REDIS.sync());
             assertThat(reserve(store, CounterOp.reserve(limit, 1)).storeTimeMillis())
                     .isCloseTo(redisNow, within(5_000L));
         }

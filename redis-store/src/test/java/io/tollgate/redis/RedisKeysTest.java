@@ -1,8 +1,5 @@
 package io.tollgate.redis;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
 import io.tollgate.Budget;
 import io.tollgate.BudgetResolver;
 import io.tollgate.CheckRequest;
@@ -20,12 +17,11 @@ import io.tollgate.UsageUpdate;
 import io.tollgate.VirtualKey;
 import io.tollgate.Window;
 import io.tollgate.WindowSpec;
-import io.tollgate.redis.testing.RedisFixture;
+import io.tollgate.redis.testing.SharedRedisClient;
 import io.tollgate.spi.CounterOp;
 import io.tollgate.spi.ReserveResult;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.ZoneOffset;
@@ -41,22 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** What a run leaves in Redis: old windows disappear by themselves, and no key or value holds a secret. */
 class RedisKeysTest {
 
-    private static RedisClient client;
-    private static StatefulRedisConnection<String, String> admin;
-    private static RedisCommands<String, String> redis;
-
-    @BeforeAll
-    static void connect() {
-        client = RedisFixture.shared().newClient();
-        admin = client.connect();
-        redis = admin.sync();
-    }
-
-    @AfterAll
-    static void disconnect() {
-        admin.close();
-        RedisFixture.shutdown(client);
-    }
+    @RegisterExtension
+    static final SharedRedisClient REDIS = new SharedRedisClient();
 
     @Test
     void countersRollOverEverySecondAndTheirKeysExpireAfterTheRetention() throws InterruptedException {
@@ -64,7 +46,7 @@ class RedisKeysTest {
         WindowSpec second = WindowSpec.rolling(ResetPeriod.parse("1s"));
         Limit limit = new Limit(Holder.virtualKey("k"), Metric.REQUESTS, 3, second);
         Map<Window, Integer> admittedPerWindow = new LinkedHashMap<>();
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix)
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix)
                 .expiredWindowRetention(Duration.ofMillis(300)))) {
             Window last = null;
             while (admittedPerWindow.size() < 3) {
@@ -86,12 +68,12 @@ class RedisKeysTest {
 
             // bounded wait for the last window's end plus the retention: Redis expires the keys itself
             long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (!scan(redis, prefix + ":*:c:*").isEmpty() && System.nanoTime() < deadline) {
+            while (!scan(REDIS.sync(), prefix + ":*:c:*").isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(100);
             }
-            assertThat(scan(redis, prefix + ":*:c:*")).isEmpty();
+            assertThat(scan(REDIS.sync(), prefix + ":*:c:*")).isEmpty();
             assertThat(store.changesSince(0).counters()).isEmpty();
-            assertThat(redis.zcard(prefix + ":v1:{tg}:changed")).isZero();
+            assertThat(REDIS.sync().zcard(prefix + ":v1:{tg}:changed")).isZero();
         }
     }
 
@@ -106,7 +88,7 @@ class RedisKeysTest {
                         .rateLimit(RateLimit.builder().requests(60, "1m").tokens(100_000, "1m").build())
                         .build())
                 .build();
-        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix))) {
+        try (RedisGovernanceStore store = TestStores.store(REDIS.client(), RedisStoreOptions.builder().keyPrefix(prefix))) {
             BudgetResolver resolver = BudgetResolver.create(store, config);
             UsageTracker tracker = UsageTracker.create(store, config);
             for (int i = 0; i < 5; i++) {
@@ -119,15 +101,15 @@ class RedisKeysTest {
             }
             store.changesSince(0);
 
-            List<String> everyKey = scan(redis, "*");
+            List<String> everyKey = scan(REDIS.sync(), "*");
             assertThat(everyKey).filteredOn(key -> key.startsWith(prefix)).hasSizeGreaterThanOrEqualTo(5);
             assertThat(everyKey).noneMatch(key -> key.contains("do-not-store") || key.contains("sk-live"));
             for (String key : everyKey) {
-                if (key.startsWith(prefix) && redis.type(key).equals("string")) {
-                    assertThat(redis.get(key)).doesNotContain("sk-live");
+                if (key.startsWith(prefix) && REDIS.sync().type(key).equals("string")) {
+                    assertThat(REDIS.sync().get(key)).doesNotContain("sk-live");
                 }
             }
-            assertThat(redis.zrange(prefix + ":v1:{tg}:changed", 0, -1)).noneMatch(m -> m.contains("sk-live"));
+            assertThat(REDIS.sync().zrange(prefix + ":v1:{tg}:changed", 0, -1)).noneMatch(m -> m.contains("sk-live"));
         }
     }
 }

@@ -1,16 +1,12 @@
 package io.tollgate.redis.internal;
 
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
 import io.tollgate.ResetPeriod;
 import io.tollgate.Window;
 import io.tollgate.WindowSpec;
-import io.tollgate.redis.testing.RedisFixture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.tollgate.redis.testing.SharedRedisClient;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.math.BigInteger;
 import java.time.Instant;
@@ -32,22 +28,8 @@ class PreludeTest {
             + "  local s, e\n  s, e, p = window(now, p)\n  out[#out + 1] = s or -1\nend\nreturn out\n";
     private static final String KEY_OF = Script.prelude()
             + "\nreturn window_key(KEYS[1], tonumber(ARGV[1]), ARGV[2])\n";
-    private static RedisClient client;
-    private static StatefulRedisConnection<String, String> connection;
-    private static RedisCommands<String, String> redis;
-
-    @BeforeAll
-    static void connect() {
-        client = RedisFixture.shared().newClient();
-        connection = client.connect();
-        redis = connection.sync();
-    }
-
-    @AfterAll
-    static void disconnect() {
-        connection.close();
-        RedisFixture.shutdown(client);
-    }
+    @RegisterExtension
+    static final SharedRedisClient REDIS = new SharedRedisClient();
 
     @Test
     void compareSumIsExactOverTheWholeLongRange() {
@@ -79,7 +61,7 @@ class PreludeTest {
                     args[3 * i + j] = Long.toString(batch.get(i)[j]);
                 }
             }
-            List<Long> results = redis.eval(COMPARE, ScriptOutputType.MULTI, new String[0], args);
+            List<Long> results = REDIS.sync().eval(COMPARE, ScriptOutputType.MULTI, new String[0], args);
             for (int i = 0; i < batch.size(); i++) {
                 long[] c = batch.get(i);
                 int expected = BigInteger.valueOf(c[0]).add(BigInteger.valueOf(c[1])).compareTo(BigInteger.valueOf(c[2]));
@@ -109,7 +91,7 @@ class PreludeTest {
                 specs.add(spec);
                 args.addAll(List.of(plan.expected(now - 7_777_777_777L * (i % 3)).args()));
             }
-            List<Long> starts = redis.eval(WINDOWS, ScriptOutputType.MULTI, new String[0], args.toArray(new String[0]));
+            List<Long> starts = REDIS.sync().eval(WINDOWS, ScriptOutputType.MULTI, new String[0], args.toArray(new String[0]));
             for (int i = 0; i < specs.size(); i++) {
                 assertThat(starts.get(i)).as("%s at %d", specs.get(i), now)
                         .isEqualTo(specs.get(i).windowAt(now).startMillis());
@@ -119,11 +101,11 @@ class PreludeTest {
 
     @Test
     void theSentKeyIsUsedWhenTheGuessIsRightAndRebuiltOtherwise() {
-        assertThat(redis.<String>eval(KEY_OF, ScriptOutputType.VALUE, new String[] {"p:v1:c:{tg}:vk:a:requests:1m:60000"},
+        assertThat(REDIS.sync().<String>eval(KEY_OF, ScriptOutputType.VALUE, new String[] {"p:v1:c:{tg}:vk:a:requests:1m:60000"},
                 "60000", "60000")).isEqualTo("p:v1:c:{tg}:vk:a:requests:1m:60000");
-        assertThat(redis.<String>eval(KEY_OF, ScriptOutputType.VALUE, new String[] {"p:v1:c:{tg}:vk:a:requests:1m:60000"},
+        assertThat(REDIS.sync().<String>eval(KEY_OF, ScriptOutputType.VALUE, new String[] {"p:v1:c:{tg}:vk:a:requests:1m:60000"},
                 "1740000000000", "60000")).isEqualTo("p:v1:c:{tg}:vk:a:requests:1m:1740000000000");
-        assertThat(redis.<String>eval(KEY_OF, ScriptOutputType.VALUE, new String[] {"p:v1:c:{tg}:vk:a:requests:1m:-60000"},
+        assertThat(REDIS.sync().<String>eval(KEY_OF, ScriptOutputType.VALUE, new String[] {"p:v1:c:{tg}:vk:a:requests:1m:-60000"},
                 "0", "-60000")).isEqualTo("p:v1:c:{tg}:vk:a:requests:1m:0");
     }
 
@@ -139,12 +121,12 @@ class PreludeTest {
             List<String> call = new ArrayList<>(List.of(Long.toString(now)));
             call.addAll(List.of(args));
             Window expected = monthly.windowAt(now);
-            List<Long> starts = redis.eval(WINDOWS, ScriptOutputType.MULTI, new String[0], call.toArray(new String[0]));
+            List<Long> starts = REDIS.sync().eval(WINDOWS, ScriptOutputType.MULTI, new String[0], call.toArray(new String[0]));
             assertThat(starts).containsExactly(expected.startMillis());
         }
         List<String> tooFar = new ArrayList<>(List.of(Long.toString(local + 100 * 86_400_000L)));
         tooFar.addAll(List.of(args));
-        assertThat(redis.<List<Long>>eval(WINDOWS, ScriptOutputType.MULTI, new String[0],
+        assertThat(REDIS.sync().<List<Long>>eval(WINDOWS, ScriptOutputType.MULTI, new String[0],
                 tooFar.toArray(new String[0]))).containsExactly(-1L);
     }
 }
