@@ -3,7 +3,7 @@ package io.tollgate.jdbc.testing;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.MariaDBContainer;
+import org.testcontainers.mariadb.MariaDBContainer;
 import org.testcontainers.utility.DockerImageName;
 
 import java.sql.Connection;
@@ -34,7 +34,7 @@ public final class TestDatabase implements AutoCloseable {
 
     private static final String DEFAULT_URL = "jdbc:mariadb://127.0.0.1:3306/";
     private static Server server;
-    private static MariaDBContainer<?> container;
+    private static MariaDBContainer container;
 
     private final Server target;
     private final String name;
@@ -139,7 +139,7 @@ public final class TestDatabase implements AutoCloseable {
     }
 
     private static Server startContainer() {
-        container = new MariaDBContainer<>(DockerImageName.parse("mariadb:10.11"));
+        container = new MariaDBContainer(DockerImageName.parse("mariadb:10.11"));
         container.start();
         // the container's root has the same password as its user
         return new Server("jdbc:mariadb://" + container.getHost() + ":" + container.getMappedPort(3306) + "/",

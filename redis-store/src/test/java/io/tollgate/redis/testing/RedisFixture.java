@@ -1,9 +1,10 @@
 package io.tollgate.redis.testing;
 
-import com.redis.testcontainers.RedisContainer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.utility.DockerImageName;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -60,6 +61,8 @@ public final class RedisFixture implements AutoCloseable {
     public static final String URI_VARIABLE = "TOLLGATE_REDIS_URI";
     private static final Duration STARTUP = Duration.ofSeconds(15);
     private static final Set<RedisFixture> RUNNING = ConcurrentHashMap.newKeySet();
+    private static final String CONTAINER_IMAGE = "redis:7.4";
+    private static final int REDIS_PORT = 6379;
     private static RedisFixture shared;
 
     static {
@@ -72,13 +75,13 @@ public final class RedisFixture implements AutoCloseable {
     private final String host;
     private final int port;
     private final Path directory;
-    private final RedisContainer container;
+    private final GenericContainer<?> container;
     private final RedisURI externalUri;
     private Process process;
     private boolean paused;
 
     private RedisFixture(Kind kind, List<String> extraArgs, String host, int port, Path directory,
-                         RedisContainer container, RedisURI externalUri) {
+                         GenericContainer<?> container, RedisURI externalUri) {
         this.kind = kind;
         this.extraArgs = extraArgs;
         this.host = host;
@@ -280,16 +283,14 @@ public final class RedisFixture implements AutoCloseable {
     }
 
     private static RedisFixture startContainer(List<String> args) {
-        RedisContainer container = new RedisContainer(RedisContainer.DEFAULT_IMAGE_NAME.withTag(
-                RedisContainer.DEFAULT_TAG));
-        if (!args.isEmpty()) {
-            List<String> command = new ArrayList<>(List.of("redis-server", "--save", "", "--appendonly", "no"));
-            command.addAll(args);
-            container.withCommand(command.toArray(new String[0]));
-        }
+        GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(CONTAINER_IMAGE))
+                .withExposedPorts(REDIS_PORT);
+        List<String> command = new ArrayList<>(List.of("redis-server", "--save", "", "--appendonly", "no"));
+        command.addAll(args);
+        container.withCommand(command.toArray(new String[0]));
         container.start();
-        RedisFixture fixture = new RedisFixture(Kind.CONTAINER, args, container.getRedisHost(),
-                container.getRedisPort(), null, container, null);
+        RedisFixture fixture = new RedisFixture(Kind.CONTAINER, args, container.getHost(),
+                container.getMappedPort(REDIS_PORT), null, container, null);
         RUNNING.add(fixture);
         return fixture;
     }
