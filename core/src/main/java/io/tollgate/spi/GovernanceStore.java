@@ -2,8 +2,10 @@ package io.tollgate.spi;
 
 import io.tollgate.Limit;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -60,6 +62,15 @@ public interface GovernanceStore extends AutoCloseable {
 
     /** Raises each counter of a still-current window to at least its snapshot value. */
     void restore(Collection<CounterSnapshot> snapshots);
+
+    /**
+     * The longest a hot-path call ({@link #reserve}, {@link #charge}, {@link #read}) takes to complete, normally or
+     * with a timeout; empty when the store does not bound its calls. A decorator in front of the store bounds its own
+     * calls from it.
+     */
+    default Optional<Duration> callTimeout() {
+        return Optional.empty();
+    }
 
     /** Releases what the store opened itself; never closes a client the user passed in. */
     @Override

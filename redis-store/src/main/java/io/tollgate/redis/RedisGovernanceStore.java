@@ -47,6 +47,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -247,6 +248,12 @@ public final class RedisGovernanceStore implements GovernanceStore {
     /** The options this store was built with. */
     public RedisStoreOptions options() {
         return options;
+    }
+
+    /** {@link RedisStoreOptions#commandTimeout()}: every call completes within it. */
+    @Override
+    public Optional<Duration> callTimeout() {
+        return Optional.of(options.commandTimeout());
     }
 
     // ------------------------------------------------------------------------------------------------- reserve

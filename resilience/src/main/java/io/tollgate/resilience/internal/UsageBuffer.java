@@ -1,5 +1,6 @@
-package io.tollgate.redis.internal;
+package io.tollgate.resilience.internal;
 
+import io.tollgate.internal.Listeners;
 import io.tollgate.TollgateListener;
 import io.tollgate.spi.CounterOp;
 import org.slf4j.Logger;

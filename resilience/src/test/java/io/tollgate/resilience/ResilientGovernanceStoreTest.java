@@ -1,4 +1,4 @@
-package io.tollgate.redis;
+package io.tollgate.resilience;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tollgate.Holder;
@@ -8,6 +8,7 @@ import io.tollgate.StoreException;
 import io.tollgate.TollgateListener.StoreState;
 import io.tollgate.WindowSpec;
 import io.tollgate.memory.InMemoryGovernanceStore;
+import io.tollgate.micrometer.MicrometerListener;
 import io.tollgate.spi.ChangeBatch;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;

@@ -1,4 +1,4 @@
-package io.tollgate.redis;
+package io.tollgate.resilience;
 
 /**
  * What a {@link ResilientGovernanceStore} answers for a limit while its primary store cannot answer (timed out,

@@ -1,7 +1,7 @@
-package io.tollgate.redis;
+package io.tollgate.resilience;
 
 import io.tollgate.TollgateListener;
-import io.tollgate.redis.internal.Listeners;
+import io.tollgate.internal.Listeners;
 import io.tollgate.spi.CounterSnapshot;
 import io.tollgate.spi.SnapshotSource;
 

@@ -1,4 +1,4 @@
-package io.tollgate.redis;
+package io.tollgate.resilience;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -9,10 +9,10 @@ import io.tollgate.Limit;
 import io.tollgate.StoreException;
 import io.tollgate.TollgateListener;
 import io.tollgate.TollgateListener.StoreState;
-import io.tollgate.redis.internal.AckLog;
-import io.tollgate.redis.internal.Listeners;
-import io.tollgate.redis.internal.LocalShares;
-import io.tollgate.redis.internal.UsageBuffer;
+import io.tollgate.resilience.internal.AckLog;
+import io.tollgate.internal.Listeners;
+import io.tollgate.resilience.internal.LocalShares;
+import io.tollgate.resilience.internal.UsageBuffer;
 import io.tollgate.spi.ChangeBatch;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
@@ -188,9 +188,10 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         this.primary = builder.primary;
         this.options = builder.options;
         this.listener = builder.listener;
-        this.timeout = options.timeout() != null ? options.timeout() : primaryTimeout(primary).plus(options.timeoutGuard());
+        this.timeout = options.timeout() != null ? options.timeout()
+                : primary.callTimeout().orElse(DEFAULT_PRIMARY_TIMEOUT).plus(options.timeoutGuard());
         this.timeoutNanos = timeout.toNanos();
-        this.canaryRotationNanos = canaryRotation(primary, options.canaryRotation()).toNanos();
+        this.canaryRotationNanos = options.canaryRotation().toNanos();
         this.breaker = CircuitBreaker.of("tollgate-" + primary, CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(options.slidingWindowSize())
@@ -651,23 +652,6 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
             case HALF_OPEN -> StoreState.PROBING;
             case OPEN, FORCED_OPEN -> StoreState.UNAVAILABLE;
         };
-    }
-
-    /**
-     * A canary must be renewed before the primary forgets its key, or its expiry would pass for a data loss (and the
-     * replay count usage twice): at most half a Redis primary's idempotency key lifetime.
-     */
-    private static Duration canaryRotation(GovernanceStore primary, Duration configured) {
-        if (primary instanceof RedisGovernanceStore redis) {
-            Duration half = redis.options().idempotencyKeyLifetime().dividedBy(2);
-            return configured.compareTo(half) <= 0 ? configured : half;
-        }
-        return configured;
-    }
-
-    private static Duration primaryTimeout(GovernanceStore primary) {
-        return primary instanceof RedisGovernanceStore redis ? redis.options().commandTimeout()
-                : DEFAULT_PRIMARY_TIMEOUT;
     }
 
     /** Failures that say the primary cannot answer now, as opposed to a bad call. */

@@ -1,4 +1,4 @@
-package io.tollgate.redis;
+package io.tollgate.micrometer;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,9 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Tollgate's events as Micrometer meters. Pass one instance to {@link io.tollgate.BudgetResolver#withListener},
- * {@link ResilientGovernanceStore.Builder#listener}, and the snapshot flusher's builder. Micrometer is an optional
- * dependency of this module: add {@code io.micrometer:micrometer-core} to use this class.
+ * Tollgate's events as Micrometer meters. Pass one instance to {@link io.tollgate.BudgetResolver#withListener}, to
+ * the resilient store's builder ({@code tollgate-resilience}) and to the snapshot flusher's builder
+ * ({@code tollgate-jdbc-store}). Works with any store, the in-memory one included.
  *
  * <table>
  *   <caption>Meters</caption>
@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <tr><td>{@code tollgate.store.data.losses}</td><td>counter</td><td></td><td>times the store had lost its
  *       data</td></tr>
  *   <tr><td>{@code tollgate.restore.runs}</td><td>counter</td><td>{@code result}</td><td>restores after data loss
- *       (seen through a {@link RestoreWatch})</td></tr>
+ *       (as the resilient store's restore watch reports them)</td></tr>
  *   <tr><td>{@code tollgate.restore.snapshots}</td><td>counter</td><td></td><td>snapshots read by restores</td></tr>
  *   <tr><td>{@code tollgate.flush.lag}</td><td>gauge</td><td></td><td>seconds since the last successful snapshot
  *       flush (NaN before the first)</td></tr>

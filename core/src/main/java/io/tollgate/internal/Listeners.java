@@ -1,4 +1,4 @@
-package io.tollgate.redis.internal;
+package io.tollgate.internal;
 
 /** Calls a listener without letting it break the caller: a listener must neither block nor throw. */
 public final class Listeners {

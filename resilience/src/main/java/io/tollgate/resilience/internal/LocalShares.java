@@ -1,9 +1,9 @@
-package io.tollgate.redis.internal;
+package io.tollgate.resilience.internal;
 
 import io.tollgate.Limit;
 import io.tollgate.memory.InMemoryGovernanceStore;
-import io.tollgate.redis.FailurePolicy;
-import io.tollgate.redis.ResilientStoreOptions;
+import io.tollgate.resilience.FailurePolicy;
+import io.tollgate.resilience.ResilientStoreOptions;
 import io.tollgate.spi.CounterOp;
 import io.tollgate.spi.CounterState;
 import io.tollgate.spi.ReserveResult;

@@ -1,4 +1,4 @@
-package io.tollgate.redis.internal;
+package io.tollgate.resilience.internal;
 
 import io.tollgate.spi.CounterOp;
 import org.slf4j.Logger;

@@ -1,4 +1,4 @@
-package io.tollgate.redis;
+package io.tollgate.resilience;
 
 import io.tollgate.Limit;
 

@@ -1,0 +1,93 @@
+package io.tollgate.micrometer;
+
+import io.micrometer.core.instrument.MockClock;
+import io.micrometer.core.instrument.simple.SimpleConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tollgate.BudgetResolver;
+import io.tollgate.CheckRequest;
+import io.tollgate.GovernanceConfig;
+import io.tollgate.RateLimit;
+import io.tollgate.TollgateListener.StoreState;
+import io.tollgate.VirtualKey;
+import io.tollgate.memory.InMemoryGovernanceStore;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MicrometerListenerTest {
+
+    private final MockClock clock = new MockClock();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
+    private final MicrometerListener listener = MicrometerListener.create(registry);
+
+    @Test
+    void decisionsAreCountedByOutcomeAndByTheKindOfTheLimitThatDenied() {
+        GovernanceConfig config = GovernanceConfig.builder()
+                .virtualKey(VirtualKey.builder("vk-1").secret("sk-1")
+                        .rateLimit(RateLimit.builder().requests(2, "1h").build()).build())
+                .build();
+        try (InMemoryGovernanceStore store = InMemoryGovernanceStore.create()) {
+            BudgetResolver resolver = BudgetResolver.create(store, () -> config, Clock.systemUTC())
+                    .withListener(listener);
+            CheckRequest request = CheckRequest.builder().virtualKey("sk-1").build();
+            for (int i = 0; i < 5; i++) {
+                resolver.check(request);
+            }
+            resolver.check(CheckRequest.builder().virtualKey("sk-unknown").build());
+        }
+
+        assertThat(registry.get("tollgate.decisions").tags("outcome", "allowed", "holder_kind", "none",
+                "degraded", "false").counter().count()).isEqualTo(2);
+        assertThat(registry.get("tollgate.decisions").tags("outcome", "request_limited", "holder_kind",
+                "virtual_key").counter().count()).isEqualTo(3);
+        assertThat(registry.get("tollgate.decisions").tags("outcome", "virtual_key_not_found").counter().count())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void storeCallsAreTimedPerOperationAndResult() {
+        listener.storeCall("reserve", TimeUnit.MILLISECONDS.toNanos(3), true);
+        listener.storeCall("reserve", TimeUnit.MILLISECONDS.toNanos(5), true);
+        listener.storeCall("charge", TimeUnit.MILLISECONDS.toNanos(500), false);
+
+        assertThat(registry.get("tollgate.store.latency").tags("operation", "reserve", "result", "success").timer()
+                .totalTime(TimeUnit.MILLISECONDS)).isEqualTo(8);
+        assertThat(registry.get("tollgate.store.latency").tags("operation", "charge", "result", "failure").timer()
+                .count()).isEqualTo(1);
+    }
+
+    @Test
+    void circuitStateAndBufferGaugesFollowTheLatestEvent() {
+        listener.storeStateChanged(StoreState.UNAVAILABLE);
+        listener.usageBuffered(3, 3);
+        listener.usageReplayed(2, 1);
+        listener.usageDropped(1, 0);
+
+        assertThat(registry.get("tollgate.store.circuit.state").gauge().value()).isEqualTo(2);
+        assertThat(registry.get("tollgate.store.circuit.transitions").tags("state", "unavailable").counter().count())
+                .isEqualTo(1);
+        assertThat(registry.get("tollgate.usage.buffer.size").gauge().value()).isZero();
+        assertThat(registry.get("tollgate.usage.buffered").counter().count()).isEqualTo(3);
+        assertThat(registry.get("tollgate.usage.replayed").counter().count()).isEqualTo(2);
+        assertThat(registry.get("tollgate.usage.dropped").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void flushLagIsTheTimeSinceTheLastSuccessfulFlushOnTheRegistryClock() {
+        assertThat(registry.get("tollgate.flush.lag").gauge().value()).isNaN();
+
+        Instant flushedAt = Instant.ofEpochMilli(clock.wallTime());
+        listener.flushed(true, flushedAt, 0);
+        clock.add(Duration.ofSeconds(12));
+        listener.flushed(false, flushedAt, 40);
+
+        assertThat(registry.get("tollgate.flush.lag").gauge().value()).isEqualTo(12.0);
+        assertThat(registry.get("tollgate.flush.pending").gauge().value()).isEqualTo(40);
+        assertThat(registry.get("tollgate.flush.attempts").tags("result", "failure").counter().count()).isEqualTo(1);
+    }
+}
