@@ -5,6 +5,7 @@ import io.tollgate.internal.LimitResolver;
 import io.tollgate.internal.ResolverCache;
 import io.tollgate.internal.Secrets;
 import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterState;
 import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spi.ReserveResult;
@@ -115,28 +116,19 @@ public final class BudgetResolver {
                     break;
             }
         }
-        List<Limit> limits = resolver.limits(key, request.userId(), request.provider(), request.model());
-        List<CounterOp> ops = new ArrayList<>(limits.size());
-        for (Limit limit : limits) {
-            ops.add(CounterOp.reserve(limit, amountToReserve(limit.metric(), request)));
-        }
-        if (ops.isEmpty()) {
+        LimitResolver.Resolved resolved = resolver.resolved(key, request.userId(), request.provider(),
+                request.model());
+        List<Limit> limits = resolved.limits();
+        if (limits.isEmpty()) {
             Instant now = clock.instant();
             return CompletableFuture.completedFuture(new Decision(Outcome.ALLOWED, List.of(), null, null, now,
-                    new Reservation(List.of(), new long[0], new long[0])));
+                    new Reservation(List.of(), new long[0], null)));
         }
+        CounterOps ops = resolved.reserveOps(request.estimatedTokens(), request.estimatedCost().nanos());
         return store.reserve(ops).thenApply(result -> decide(limits, ops, result));
     }
 
-    private static long amountToReserve(Metric metric, CheckRequest request) {
-        return switch (metric) {
-            case REQUESTS -> 1;
-            case TOKENS -> request.estimatedTokens();
-            case COST -> request.estimatedCost().nanos();
-        };
-    }
-
-    private static Decision decide(List<Limit> limits, List<CounterOp> ops, ReserveResult result) {
+    private static Decision decide(List<Limit> limits, CounterOps ops, ReserveResult result) {
         if (result.isUnavailable()) {
             Instant decidedAt = Instant.ofEpochMilli(result.storeTimeMillis());
             Duration retry = result.retryAfter();
@@ -154,19 +146,17 @@ public final class BudgetResolver {
             usages.add(new LimitUsage(counter.limit(), counter.used(), counter.window()));
         }
         if (result.admitted()) {
-            long[] amounts = new long[ops.size()];
-            long[] windowStarts = new long[ops.size()];
-            for (int i = 0; i < amounts.length; i++) {
-                amounts[i] = ops.get(i).amount();
-                windowStarts[i] = counters.get(i).window().startMillis();
+            long[] taken = new long[ops.size()];
+            for (int i = 0; i < taken.length; i++) {
+                taken[i] = ops.amount(i) + ops.hold(i);
             }
             return new Decision(Outcome.ALLOWED, List.copyOf(usages), null, null, decidedAt,
-                    new Reservation(limits, amounts, windowStarts), degraded);
+                    new Reservation(limits, taken, result.lease()), degraded);
         }
         return denial(usages, ops, decidedAt, degraded);
     }
 
-    private static Decision denial(List<LimitUsage> usages, List<CounterOp> ops, Instant decidedAt,
+    private static Decision denial(List<LimitUsage> usages, CounterOps ops, Instant decidedAt,
                                    boolean degraded) {
         LimitUsage firstRequest = null;
         LimitUsage firstToken = null;
@@ -174,7 +164,7 @@ public final class BudgetResolver {
         long resetAt = Long.MIN_VALUE;
         for (int i = 0; i < usages.size(); i++) {
             LimitUsage usage = usages.get(i);
-            if (CounterOp.fits(usage.used(), ops.get(i).amount(), usage.limit().max())) {
+            if (CounterOp.fits(usage.used(), ops.amount(i) + ops.hold(i), usage.limit().max())) {
                 continue;
             }
             resetAt = Math.max(resetAt, usage.window().endMillis());

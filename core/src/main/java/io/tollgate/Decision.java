@@ -125,7 +125,7 @@ public final class Decision {
             return 0;
         }
         int index = limits.indexOf(usage);
-        return index < 0 ? 0 : reservation.amount(index);
+        return index < 0 ? 0 : reservation.taken(index);
     }
 
     private LimitUsage tightest() {

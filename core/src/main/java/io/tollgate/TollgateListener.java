@@ -35,7 +35,7 @@ public interface TollgateListener {
     /**
      * A call to the shared store ended.
      *
-     * @param operation {@code reserve}, {@code charge}, {@code read}, {@code changesSince}, {@code restore},
+     * @param operation {@code reserve}, {@code charge}, {@code read}, {@code changes}, {@code restore},
      *                  {@code probe} or {@code replay}
      * @param nanos     how long it took
      * @param succeeded false when it failed or timed out

@@ -5,10 +5,9 @@ import io.tollgate.internal.LimitResolver;
 import io.tollgate.internal.ResolverCache;
 import io.tollgate.internal.Secrets;
 import io.tollgate.spi.ChargeResult;
-import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.GovernanceStore;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -54,36 +53,41 @@ public final class UsageTracker {
     /** {@link #charge} without blocking; completes exceptionally with {@link StoreException}. */
     public CompletionStage<ChargeOutcome> chargeAsync(UsageUpdate update) {
         Objects.requireNonNull(update, "update");
-        List<CounterOp> ops = operations(update);
-        if (ops.isEmpty()) {
+        CounterOps ops = operations(update);
+        if (ops == null) {
             return CompletableFuture.completedFuture(ChargeOutcome.NOTHING_TO_CHARGE);
         }
         return store.charge(update.idempotencyKey(), ops)
                 .thenApply(result -> result == ChargeResult.APPLIED ? ChargeOutcome.CHARGED : ChargeOutcome.DUPLICATE);
     }
 
-    /** The counter operations for {@code update}: empty when nothing is to be charged. */
-    List<CounterOp> operations(UsageUpdate update) {
+    /**
+     * The counter operations for {@code update}, over the resolved list itself; null when there is nothing to charge
+     * and no reservation to settle.
+     */
+    CounterOps operations(UsageUpdate update) {
         Reservation reservation = update.reservation();
         List<Limit> limits = reservation != null ? reservation.limits() : resolve(update);
         boolean usage = update.chargesUsage();
         boolean ends = update.endsRequest();
-        List<CounterOp> ops = new ArrayList<>(limits.size());
-        for (int i = 0; i < limits.size(); i++) {
-            Limit limit = limits.get(i);
-            long amount = switch (limit.metric()) {
+        int n = limits.size();
+        long[] amounts = new long[n];
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+            long amount = switch (limits.get(i).metric()) {
+                // the request was counted at check time when a check was made
                 case REQUESTS -> reservation == null && ends ? 1 : 0;
                 case TOKENS -> usage ? update.tokens() : 0;
                 case COST -> usage ? update.cost().nanos() : 0;
             };
-            // The request slot stays taken; only estimates are given back.
-            boolean settles = reservation != null && ends && limit.metric() != Metric.REQUESTS;
-            long release = settles ? reservation.amount(i) : 0;
-            if (amount > 0 || release > 0) {
-                ops.add(CounterOp.settle(limit, amount, release, release > 0 ? reservation.windowStart(i) : 0));
-            }
+            amounts[i] = amount;
+            any |= amount > 0;
         }
-        return ops;
+        String settles = reservation != null && ends ? reservation.lease() : null;
+        if (!any && settles == null) {
+            return null;
+        }
+        return CounterOps.of(limits, amounts, new long[n]).settling(settles);
     }
 
     private List<Limit> resolve(UsageUpdate update) {

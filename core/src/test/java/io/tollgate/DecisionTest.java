@@ -34,7 +34,7 @@ class DecisionTest {
         }
         List<Limit> limits = Arrays.stream(usages).map(LimitUsage::limit).toList();
         return new Decision(Outcome.ALLOWED, List.of(usages), null, null, NOW,
-                new Reservation(limits, taken, new long[usages.length]));
+                new Reservation(limits, taken, null));
     }
 
     @ParameterizedTest(name = "{0} ms to reset -> Retry-After {1}")

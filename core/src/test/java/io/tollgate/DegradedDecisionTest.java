@@ -53,7 +53,7 @@ class DegradedDecisionTest {
         InMemoryGovernanceStore memory = InMemoryGovernanceStore.create();
         GovernanceStore store = answering(ops -> {
             ReserveResult exact = memory.reserveNow(ops);
-            return ReserveResult.degraded(exact.admitted(), exact.counters(), exact.storeTimeMillis());
+            return ReserveResult.degraded(exact.admitted(), exact.counters(), exact.storeTimeMillis(), exact.lease());
         });
         BudgetResolver resolver = BudgetResolver.create(store, CONFIG);
 
@@ -99,15 +99,15 @@ class DegradedDecisionTest {
     void reserveResultsSayWhoAnsweredAndRefuseContradictions() {
         assertThat(new ReserveResult(true, List.of(), 1).status()).isEqualTo(ReserveResult.Status.EXACT);
         assertThat(new ReserveResult(true, List.of(), 1).isDegraded()).isFalse();
-        assertThat(ReserveResult.degraded(false, List.of(), 1).isDegraded()).isTrue();
-        assertThat(ReserveResult.degraded(false, List.of(), 1).isUnavailable()).isFalse();
+        assertThat(ReserveResult.degraded(false, List.of(), 1, null).isDegraded()).isTrue();
+        assertThat(ReserveResult.degraded(false, List.of(), 1, null).isUnavailable()).isFalse();
         assertThat(ReserveResult.unavailable(1, Duration.ZERO).isUnavailable()).isTrue();
         assertThatThrownBy(() -> new ReserveResult(true, List.of(), 1, ReserveResult.Status.UNAVAILABLE,
-                Duration.ofSeconds(1))).hasMessageContaining("ReserveResult.admitted");
-        assertThatThrownBy(() -> new ReserveResult(false, List.of(), 1, ReserveResult.Status.UNAVAILABLE, null))
+                Duration.ofSeconds(1), null)).hasMessageContaining("ReserveResult.admitted");
+        assertThatThrownBy(() -> new ReserveResult(false, List.of(), 1, ReserveResult.Status.UNAVAILABLE, null, null))
                 .hasMessageContaining("ReserveResult.retryAfter");
         assertThatThrownBy(() -> new ReserveResult(false, List.of(), 1, ReserveResult.Status.DEGRADED,
-                Duration.ofSeconds(1))).hasMessageContaining("ReserveResult.retryAfter");
+                Duration.ofSeconds(1), null)).hasMessageContaining("ReserveResult.retryAfter");
     }
 
     /** A store whose reservations are answered by {@code answer}; nothing else is used by these tests. */
@@ -129,8 +129,18 @@ class DegradedDecisionTest {
             }
 
             @Override
-            public ChangeBatch changesSince(long mark) {
-                return new ChangeBatch(List.of(), mark);
+            public ChangeBatch changes() {
+                return new ChangeBatch(List.of(), 1);
+            }
+
+            @Override
+            public Duration leaseDuration() {
+                return Duration.ofMinutes(5);
+            }
+
+            @Override
+            public CompletionStage<Boolean> extendLease(String lease) {
+                return CompletableFuture.completedFuture(false);
             }
 
             @Override

@@ -10,6 +10,7 @@ import io.tollgate.spi.CounterState;
 import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spi.ReserveResult;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
@@ -28,7 +29,8 @@ final class LeakyStores extends Fleet.Stores {
         public CompletionStage<ReserveResult> reserve(List<CounterOp> ops) {
             ReserveResult result = counters.reserveNow(ops);
             if (!result.admitted()) {
-                counters.chargeNow(UUID.randomUUID().toString(), ops);
+                counters.chargeNow(UUID.randomUUID().toString(),
+                        ops.stream().map(op -> CounterOp.add(op.limit(), op.total())).toList());
             }
             return CompletableFuture.completedFuture(new ReserveResult(true, result.counters(),
                     result.storeTimeMillis()));
@@ -45,8 +47,18 @@ final class LeakyStores extends Fleet.Stores {
         }
 
         @Override
-        public ChangeBatch changesSince(long mark) {
-            return counters.changesSince(mark);
+        public ChangeBatch changes() {
+            return counters.changes();
+        }
+
+        @Override
+        public Duration leaseDuration() {
+            return counters.leaseDuration();
+        }
+
+        @Override
+        public CompletionStage<Boolean> extendLease(String lease) {
+            return counters.extendLease(lease);
         }
 
         @Override

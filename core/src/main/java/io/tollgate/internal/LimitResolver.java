@@ -12,11 +12,13 @@ import io.tollgate.RateLimit;
 import io.tollgate.Team;
 import io.tollgate.User;
 import io.tollgate.VirtualKey;
+import io.tollgate.spi.CounterOps;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Resolves one request to the de-duplicated flat list of every limit that applies, for one configuration. Lists are
@@ -26,11 +28,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class LimitResolver {
 
-    // Bounds the cache when callers send many distinct model names; clearing is cheap and rare.
+    // Callers may send many distinct model names and user ids; a bounded cache keeps the busy shapes.
     private static final int MAX_CACHED = 65_536;
 
     private final GovernanceConfig config;
-    private final Map<Key, List<Limit>> cache = new ConcurrentHashMap<>();
+    private final Cache<Key, Resolved> cache = Caffeine.newBuilder().maximumSize(MAX_CACHED).build();
 
     public LimitResolver(GovernanceConfig config) {
         this.config = config;
@@ -46,16 +48,15 @@ public final class LimitResolver {
      * {@code model} may each be {@code null} to skip their levels.
      */
     public List<Limit> limits(VirtualKey key, String userId, String provider, String model) {
+        return resolved(key, userId, provider, model).limits();
+    }
+
+    /** {@link #limits}, with what is derived from them and kept with them. */
+    public Resolved resolved(VirtualKey key, String userId, String provider, String model) {
         Key cacheKey = new Key(key == null ? null : key.id(), userId, provider, model);
-        List<Limit> limits = cache.get(cacheKey);
-        if (limits == null) {
-            limits = resolve(key, userId, provider, model);
-            if (cache.size() >= MAX_CACHED) {
-                cache.clear();
-            }
-            cache.put(cacheKey, limits);
-        }
-        return limits;
+        Resolved resolved = cache.getIfPresent(cacheKey);
+        return resolved != null ? resolved
+                : cache.get(cacheKey, k -> new Resolved(resolve(key, userId, provider, model)));
     }
 
     private List<Limit> resolve(VirtualKey key, String userId, String provider, String model) {
@@ -142,6 +143,51 @@ public final class LimitResolver {
     }
 
     private record Key(String keyId, String userId, String provider, String model) {
+    }
+
+    /**
+     * One request shape's resolved list, and the ops that reserve it for the last estimates asked for, so that a
+     * gateway whose callers send the same estimates builds no ops. Thread-safe.
+     */
+    public static final class Resolved {
+        private final List<Limit> limits;
+        private volatile ReserveOps last;
+
+        Resolved(List<Limit> limits) {
+            this.limits = limits;
+        }
+
+        /** The limits, the same list object for as long as the configuration is the same. */
+        public List<Limit> limits() {
+            return limits;
+        }
+
+        /**
+         * The ops that reserve a request: one request slot kept at each request limit, the estimates held at each
+         * token and cost limit.
+         */
+        public CounterOps reserveOps(long estimatedTokens, long estimatedCostNanos) {
+            ReserveOps cached = last;
+            if (cached != null && cached.tokens == estimatedTokens && cached.cost == estimatedCostNanos) {
+                return cached.ops;
+            }
+            int n = limits.size();
+            long[] amounts = new long[n];
+            long[] holds = new long[n];
+            for (int i = 0; i < n; i++) {
+                switch (limits.get(i).metric()) {
+                    case REQUESTS -> amounts[i] = 1;
+                    case TOKENS -> holds[i] = estimatedTokens;
+                    case COST -> holds[i] = estimatedCostNanos;
+                }
+            }
+            CounterOps ops = CounterOps.of(limits, amounts, holds);
+            last = new ReserveOps(estimatedTokens, estimatedCostNanos, ops);
+            return ops;
+        }
+    }
+
+    private record ReserveOps(long tokens, long cost, CounterOps ops) {
     }
 
 }

@@ -8,6 +8,7 @@ import io.tollgate.Window;
 import io.tollgate.spi.ChangeBatch;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterSnapshot;
 import io.tollgate.spi.CounterState;
 import io.tollgate.spi.GovernanceStore;
@@ -50,15 +51,27 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     private final StampedLock keyRotation = new StampedLock();
     /**
      * Change marks. A write stamps its cells with the current epoch under their holder's lock, reading it only, so
-     * that writers on different cores do not contend for it; {@link #changesSince} advances it.
+     * that writers on different cores do not contend for it; {@link #changes} advances it.
      */
     private final AtomicLong changeEpoch = new AtomicLong(1);
     private final AtomicLong holderOrdinals = new AtomicLong();
+    private final Object changesLock = new Object();
+    /** Guarded by changesLock: the epoch the previous {@link #changes} scan moved on from, and versions. */
+    private long scannedEpoch;
+    private long batches;
+    private long lastVersion;
+    private final long leaseMillis;
+    private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+    private final AtomicLong leaseIds = new AtomicLong();
+    /** The earliest expiry of a lease held (or earlier, after a settle or an extension): when to look again. */
+    private final AtomicLong nextLeaseExpiry = new AtomicLong(Long.MAX_VALUE);
+    private final Object leaseSweep = new Object();
 
     private InMemoryGovernanceStore(Builder builder) {
         this.clock = builder.clock;
         this.retentionMillis = builder.expiredWindowRetention.toMillis();
         this.idempotencyMillis = builder.idempotencyKeyLifetime.toMillis();
+        this.leaseMillis = builder.leaseDuration.toMillis();
         long now = clock.millis();
         this.currentKeys = new KeyGeneration(now);
         this.previousKeys = new KeyGeneration(now);
@@ -79,33 +92,35 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     }
 
     /** {@link #reserve} without the future. */
-    public ReserveResult reserveNow(List<CounterOp> ops) {
+    public ReserveResult reserveNow(List<CounterOp> list) {
+        CounterOps ops = CounterOps.from(list);
         HolderCounters[] owners = owners(ops);
         long now = clock.millis();
+        expireLeases(now);
         int size = ops.size();
         Window[] windows = new Window[size];
         for (int i = 0; i < size; i++) {
-            windows[i] = ops.get(i).limit().window().windowAt(now);
+            windows[i] = ops.limits().get(i).window().windowAt(now);
         }
         long[] used = new long[size];
         boolean admitted = true;
+        Cell[] cells = new Cell[size];
         // Only reading and adding happen under the locks; everything else is done before or after.
         HolderCounters[] locked = lockAll(owners);
         try {
-            Cell[] cells = new Cell[size];
             Object call = new Object();
             for (int i = 0; i < size; i++) {
-                CounterOp op = ops.get(i);
-                cells[i] = claim(owners[i].series(op.limit()), call).cell(windows[i], now, retentionMillis);
+                Limit limit = ops.limits().get(i);
+                cells[i] = claim(owners[i].series(limit), call).cell(windows[i], now, retentionMillis);
                 used[i] = cells[i].value;
-                admitted &= CounterOp.fits(used[i], op.amount(), op.limit().max());
+                admitted &= CounterOp.fits(used[i], ops.amount(i) + ops.hold(i), limit.max());
             }
             if (admitted) {
                 long epoch = changeEpoch.get();
                 for (int i = 0; i < size; i++) {
-                    long amount = ops.get(i).amount();
-                    if (amount > 0) {
-                        cells[i].value += amount;
+                    long total = ops.amount(i) + ops.hold(i);
+                    if (total > 0) {
+                        cells[i].value += total;
                         cells[i].changedAt = epoch;
                     }
                 }
@@ -113,11 +128,12 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         } finally {
             unlockAll(locked);
         }
+        String lease = admitted && ops.holdsAny() ? lease(ops, owners, cells, now) : null;
         CounterState[] states = new CounterState[size];
         for (int i = 0; i < size; i++) {
-            states[i] = new CounterState(ops.get(i).limit(), used[i], windows[i]);
+            states[i] = new CounterState(ops.limits().get(i), used[i], windows[i]);
         }
-        return new ReserveResult(admitted, List.of(states), now);
+        return ReserveResult.exact(admitted, List.of(states), now, lease);
     }
 
     @Override
@@ -126,22 +142,33 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     }
 
     /** {@link #charge} without the future. */
-    public ChargeResult chargeNow(String idempotencyKey, List<CounterOp> ops) {
+    public ChargeResult chargeNow(String idempotencyKey, List<CounterOp> list) {
         Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+        CounterOps ops = CounterOps.from(list);
+        if (ops.holdsAny()) {
+            throw new IllegalArgumentException("a charge holds nothing: its ops must have a zero hold");
+        }
         HolderCounters[] owners = owners(ops);
         long now = clock.millis();
+        expireLeases(now);
         Map<String, Boolean> claimedIn = claimKey(idempotencyKey, now);
         if (claimedIn == null) {
             return ChargeResult.DUPLICATE;
         }
         try {
             applyCharge(ops, owners, now);
-            return ChargeResult.APPLIED;
         } catch (RuntimeException e) {
             // Nothing was applied, so the same update must be able to try again.
             claimedIn.remove(idempotencyKey);
             throw e;
         }
+        if (ops.settles() != null) {
+            Lease settled = leases.remove(ops.settles());
+            if (settled != null) {
+                settled.giveBack(changeEpoch.get());
+            }
+        }
+        return ChargeResult.APPLIED;
     }
 
     /**
@@ -178,40 +205,89 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         }
     }
 
-    private void applyCharge(List<CounterOp> ops, HolderCounters[] owners, long now) {
+    private void applyCharge(CounterOps ops, HolderCounters[] owners, long now) {
         HolderCounters[] locked = lockAll(owners);
         try {
             int size = ops.size();
             Cell[] cells = new Cell[size];
-            Cell[] released = new Cell[size];
             Object call = new Object();
             for (int i = 0; i < size; i++) {
-                CounterOp op = ops.get(i);
-                Series series = claim(owners[i].series(op.limit()), call);
-                cells[i] = series.cell(op.limit().window().windowAt(now), now, retentionMillis);
-                if (op.release() > 0) {
-                    released[i] = series.existing(op.releaseWindowStart());
-                }
-                if (cells[i].value > Long.MAX_VALUE - op.amount()) {
-                    throw new ArithmeticException("charge of " + op.amount() + " overflows the counter of "
-                            + op.limit() + " at " + cells[i].value);
+                Limit limit = ops.limits().get(i);
+                Series series = claim(owners[i].series(limit), call);
+                cells[i] = series.cell(limit.window().windowAt(now), now, retentionMillis);
+                if (cells[i].value > Long.MAX_VALUE - ops.amount(i)) {
+                    throw new ArithmeticException("charge of " + ops.amount(i) + " overflows the counter of " + limit
+                            + " at " + cells[i].value);
                 }
             }
             long epoch = changeEpoch.get();
             for (int i = 0; i < size; i++) {
-                CounterOp op = ops.get(i);
-                if (released[i] != null) {
-                    released[i].value = Math.max(0, released[i].value - op.release());
-                    released[i].changedAt = epoch;
-                }
-                if (op.amount() > 0) {
-                    cells[i].value += op.amount();
+                if (ops.amount(i) > 0) {
+                    cells[i].value += ops.amount(i);
                     cells[i].changedAt = epoch;
                 }
             }
         } finally {
             unlockAll(locked);
         }
+    }
+
+    /** Registers the holds of {@code ops}, just taken from {@code cells}, under a lease; returns its name. */
+    private String lease(CounterOps ops, HolderCounters[] owners, Cell[] cells, long now) {
+        String token = "memory-lease:" + leaseIds.incrementAndGet();
+        int size = ops.size();
+        long[] holds = new long[size];
+        for (int i = 0; i < size; i++) {
+            holds[i] = ops.hold(i);
+        }
+        long expiresAt = now + leaseMillis;
+        leases.put(token, new Lease(owners.clone(), cells, holds, expiresAt));
+        nextLeaseExpiry.accumulateAndGet(expiresAt, Math::min);
+        return token;
+    }
+
+    /** Gives back the holds of every lease that expired by {@code now}; a look only once the earliest one is due. */
+    private void expireLeases(long now) {
+        if (now < nextLeaseExpiry.get()) {
+            return;
+        }
+        synchronized (leaseSweep) {
+            if (now < nextLeaseExpiry.get()) {
+                return;
+            }
+            // leases registered meanwhile lower it again themselves
+            nextLeaseExpiry.set(Long.MAX_VALUE);
+            for (Map.Entry<String, Lease> entry : leases.entrySet()) {
+                Lease lease = entry.getValue();
+                long expiresAt = lease.expiresAt;
+                // remove(key, value) gives back once, also when a settle races with the expiry
+                if (expiresAt <= now) {
+                    if (leases.remove(entry.getKey(), lease)) {
+                        lease.giveBack(changeEpoch.get());
+                    }
+                } else {
+                    nextLeaseExpiry.accumulateAndGet(expiresAt, Math::min);
+                }
+            }
+        }
+    }
+
+    @Override
+    public Duration leaseDuration() {
+        return Duration.ofMillis(leaseMillis);
+    }
+
+    @Override
+    public CompletionStage<Boolean> extendLease(String lease) {
+        Objects.requireNonNull(lease, "lease");
+        long now = clock.millis();
+        expireLeases(now);
+        Lease held = leases.get(lease);
+        if (held == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        held.expiresAt = now + leaseMillis;
+        return CompletableFuture.completedFuture(true);
     }
 
     @Override
@@ -235,19 +311,42 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     /**
      * Scans every counter held: in-memory counts are few enough that a scan costs less than keeping a change log on
      * the hot path. The epoch moves on first; a write still stamped with the old epoch held its holder's lock, which
-     * the scan takes, so it is either seen now or stamped with the new epoch and seen next time.
+     * the scan takes, so it is either seen now or stamped with the new epoch and seen next time. Versions grow with
+     * the clock (a thousand per millisecond) and never go back, so the values of a store opened later, after a
+     * restart, still win over older ones.
      */
     @Override
-    public ChangeBatch changesSince(long mark) {
-        long epoch = changeEpoch.getAndIncrement();
-        List<CounterSnapshot> changed = new ArrayList<>();
+    public ChangeBatch changes() {
+        synchronized (changesLock) {
+            long since = scannedEpoch;
+            scannedEpoch = changeEpoch.getAndIncrement();
+            return new ChangeBatch(scan(since), ++batches);
+        }
+    }
+
+    /**
+     * Every counter value the store holds now (windows ended within the retention included), with a version above
+     * every one handed out before; it does not change what {@link #changes()} reports next. For dashboards of a single
+     * process, and tests.
+     */
+    public List<CounterSnapshot> snapshot() {
+        synchronized (changesLock) {
+            return scan(Long.MIN_VALUE);
+        }
+    }
+
+    /** Guarded by changesLock: the cells changed after epoch {@code since}, with one new version. */
+    private List<CounterSnapshot> scan(long since) {
+        long version = Math.max(lastVersion + 1, Math.multiplyExact(Math.max(clock.millis(), 0), 1000));
+        lastVersion = version;
+        List<CounterSnapshot> found = new ArrayList<>();
         for (HolderCounters owner : holders.values()) {
             owner.lock.lock();
             try {
                 for (Series series : owner.series) {
                     for (Cell cell : series.cells) {
-                        if (cell.changedAt > mark) {
-                            changed.add(new CounterSnapshot(series.id, cell.window, cell.value));
+                        if (cell.changedAt > since) {
+                            found.add(new CounterSnapshot(series.id, cell.window, cell.value, version));
                         }
                     }
                 }
@@ -255,7 +354,7 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
                 owner.lock.unlock();
             }
         }
-        return new ChangeBatch(changed, epoch);
+        return found;
     }
 
     @Override
@@ -292,12 +391,12 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     }
 
     /** Each op's holder; a request lists a holder's limits together, so a repeated holder is looked up once. */
-    private HolderCounters[] owners(List<CounterOp> ops) {
+    private HolderCounters[] owners(CounterOps ops) {
         int size = ops.size();
         HolderCounters[] owners = new HolderCounters[size];
         Holder previous = null;
         for (int i = 0; i < size; i++) {
-            Holder holder = ops.get(i).limit().holder();
+            Holder holder = ops.limits().get(i).holder();
             owners[i] = holder.equals(previous) ? owners[i - 1] : holder(holder);
             previous = holder;
         }
@@ -434,6 +533,36 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         }
     }
 
+    /** What one lease holds: the cells its holds were taken from, and until when. */
+    private static final class Lease {
+        final HolderCounters[] owners;
+        final Cell[] cells;
+        final long[] holds;
+        volatile long expiresAt;
+
+        Lease(HolderCounters[] owners, Cell[] cells, long[] holds, long expiresAt) {
+            this.owners = owners;
+            this.cells = cells;
+            this.holds = holds;
+            this.expiresAt = expiresAt;
+        }
+
+        /** Called once, by whoever removed the lease from the map. */
+        void giveBack(long epoch) {
+            HolderCounters[] locked = lockAll(owners);
+            try {
+                for (int i = 0; i < cells.length; i++) {
+                    if (holds[i] > 0) {
+                        cells[i].value = Math.max(0, cells[i].value - holds[i]);
+                        cells[i].changedAt = epoch;
+                    }
+                }
+            } finally {
+                unlockAll(locked);
+            }
+        }
+    }
+
     /** One window's value; guarded by its holder's lock. */
     private static final class Cell {
         final Window window;
@@ -450,8 +579,21 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         private Clock clock = Clock.systemUTC();
         private Duration expiredWindowRetention = Duration.ofMinutes(1);
         private Duration idempotencyKeyLifetime = Duration.ofHours(24);
+        private Duration leaseDuration = Duration.ofMinutes(5);
 
         private Builder() {
+        }
+
+        /**
+         * How long a reservation's holds (estimates, in-flight slots) are kept when nobody settles them; 5 minutes by
+         * default.
+         */
+        public Builder leaseDuration(Duration lease) {
+            if (lease == null || lease.isNegative() || lease.isZero()) {
+                throw new IllegalArgumentException("leaseDuration: " + lease + " must be positive");
+            }
+            this.leaseDuration = lease;
+            return this;
         }
 
         /** The clock that lays out windows; the system UTC clock by default. */

@@ -3,11 +3,12 @@ package io.tollgate.spi;
 import java.util.List;
 
 /**
- * The counters changed since a mark, with their absolute values, and the mark to pass next time.
+ * What {@link GovernanceStore#changes()} handed out: the counters that may have changed since the previous batch,
+ * with their absolute values and versions, and the batch's sequence number (from 1, one more per batch).
  *
  * <p>Immutable and thread-safe.
  */
-public record ChangeBatch(List<CounterSnapshot> counters, long nextMark) {
+public record ChangeBatch(List<CounterSnapshot> counters, long sequence) {
 
     public ChangeBatch {
         counters = List.copyOf(counters);

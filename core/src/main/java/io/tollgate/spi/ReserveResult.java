@@ -22,9 +22,12 @@ import java.util.Objects;
  * @param storeTimeMillis the store's clock at the time of the answer, epoch milliseconds
  * @param status          who answered: the shared store, or a failure policy
  * @param retryAfter      for {@link Status#UNAVAILABLE} only: how long a caller should wait before retrying; else null
+ * @param lease           when admitted with holds: the lease they were taken under, which a charge settles
+ *                        ({@link CounterOps#settling}); null otherwise. Opaque, and meaningful to the store that issued
+ *                        it only
  */
 public record ReserveResult(boolean admitted, List<CounterState> counters, long storeTimeMillis, Status status,
-                            Duration retryAfter) {
+                            Duration retryAfter, String lease) {
 
     /** Who answered a reservation. */
     public enum Status {
@@ -51,21 +54,31 @@ public record ReserveResult(boolean admitted, List<CounterState> counters, long 
             throw new IllegalArgumentException("ReserveResult.retryAfter: " + retryAfter
                     + " is only for status UNAVAILABLE, not " + status);
         }
+        if (lease != null && !admitted) {
+            throw new IllegalArgumentException("ReserveResult.lease: a denied reservation holds nothing");
+        }
     }
 
-    /** An exact answer of the shared store. */
+    /** An exact answer of the shared store that took no lease. */
     public ReserveResult(boolean admitted, List<CounterState> counters, long storeTimeMillis) {
-        this(admitted, counters, storeTimeMillis, Status.EXACT, null);
+        this(admitted, counters, storeTimeMillis, Status.EXACT, null, null);
+    }
+
+    /** An exact answer of the shared store; {@code lease} names what it holds (null for nothing). */
+    public static ReserveResult exact(boolean admitted, List<CounterState> counters, long storeTimeMillis,
+                                      String lease) {
+        return new ReserveResult(admitted, counters, storeTimeMillis, Status.EXACT, null, lease);
     }
 
     /** An answer of a failure policy from this replica's own state, on its own clock. */
-    public static ReserveResult degraded(boolean admitted, List<CounterState> counters, long timeMillis) {
-        return new ReserveResult(admitted, counters, timeMillis, Status.DEGRADED, null);
+    public static ReserveResult degraded(boolean admitted, List<CounterState> counters, long timeMillis,
+                                         String lease) {
+        return new ReserveResult(admitted, counters, timeMillis, Status.DEGRADED, null, lease);
     }
 
     /** A denial by a failure policy because the store cannot answer: retry after {@code retryAfter}. */
     public static ReserveResult unavailable(long timeMillis, Duration retryAfter) {
-        return new ReserveResult(false, List.of(), timeMillis, Status.UNAVAILABLE, retryAfter);
+        return new ReserveResult(false, List.of(), timeMillis, Status.UNAVAILABLE, retryAfter, null);
     }
 
     /** Whether a failure policy answered instead of the shared store ({@link Status#DEGRADED} or unavailable). */

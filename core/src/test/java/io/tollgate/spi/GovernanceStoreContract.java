@@ -29,6 +29,7 @@ import io.tollgate.Money;
 import io.tollgate.Outcome;
 import io.tollgate.ProviderConfig;
 import io.tollgate.RateLimit;
+import io.tollgate.Reservation;
 import io.tollgate.ResetPeriod;
 import io.tollgate.Team;
 import io.tollgate.UsageTracker;
@@ -83,10 +84,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  *       The suite sets that clock to any instant, past or future, and moves it forwards and backwards; a store whose
  *       production clock cannot be injected (Redis reads {@code TIME}) offers a test-only time source for this, and
  *       computes key lifetimes from it too.</li>
- *   <li>A window's final value stays visible to {@link GovernanceStore#changesSince} for at least a minute after the
+ *   <li>A window's final value stays visible to {@link GovernanceStore#changes} for at least a minute after the
  *       window ends (the suite looks one second after an end).</li>
  *   <li>The store's data may be shared with other tests (one Redis for a whole build): every test uses holder ids and
- *       request ids of its own, and looks only at its own counters in {@link GovernanceStore#changesSince}. Each test
+ *       request ids of its own, and looks only at its own counters in {@link GovernanceStore#changes}. Each test
  *       gets a fresh store object and closes it.</li>
  *   <li>A list that names one counter twice, and a charge that would overflow a counter, are refused either by
  *       throwing or with a failed stage; the message names the counter (its holder id) or says "overflow", and
@@ -467,9 +468,87 @@ public abstract class GovernanceStoreContract {
         f.charge(f.usage("r1").tokens(10).reservation(checked.reservation().orElseThrow()));
         assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(10);
         CounterId counter = new CounterId(f.holder(VIRTUAL_KEY), Metric.TOKENS, HOUR.id());
-        assertThat(mine(store.changesSince(0), f.tag))
+        assertThat(mine(store.changes(), f.tag))
                 .containsEntry(snapshotKey(counter, HOUR.windowAt(HOUR_START.toEpochMilli())), 0L)
                 .containsEntry(snapshotKey(counter, HOUR.windowAt(HOUR_END.toEpochMilli())), 10L);
+    }
+
+    // ---------------------------------------------------------------- leases
+
+    @Test
+    void aReservationNobodySettlesIsGivenBackWhenItsLeaseExpires() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, RateLimit.builder().requests(10, HOUR).tokens(100, HOUR).build());
+        assertThat(f.check(b -> b.estimatedTokens(100)).allowed()).isTrue();
+        assertThat(f.check(b -> b.estimatedTokens(1)).outcome()).isEqualTo(Outcome.TOKEN_LIMITED);
+
+        clock.advance(store.leaseDuration().minusSeconds(1));
+        assertThat(f.check(b -> b.estimatedTokens(1)).outcome()).isEqualTo(Outcome.TOKEN_LIMITED);
+
+        clock.advance(Duration.ofSeconds(2));
+        Decision after = f.check(b -> b.estimatedTokens(100));
+        assertThat(after.allowed()).isTrue();
+        assertThat(after.limits().get(1).used()).isZero();
+        // the two admitted checks keep their request slots: only what the lease held goes back
+        assertThat(f.used(VIRTUAL_KEY, Metric.REQUESTS)).isEqualTo(2);
+    }
+
+    @Test
+    void aSettleAfterTheLeaseExpiredDoesNotGiveBackTwice() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, tokens(1_000));
+        Decision checked = f.check(b -> b.estimatedTokens(600));
+        clock.advance(store.leaseDuration().plusSeconds(1));
+        Decision other = f.check(b -> b.estimatedTokens(500));
+        assertThat(other.allowed()).isTrue();
+        assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(500);
+
+        f.charge(f.usage("late").tokens(30).reservation(checked.reservation().orElseThrow()));
+        assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(530);
+    }
+
+    @Test
+    void aLeaseIsGivenBackOnceWhateverSettlesItTwice() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, tokens(1_000));
+        Decision first = f.check(b -> b.estimatedTokens(300));
+        Decision second = f.check(b -> b.estimatedTokens(200));
+        Reservation reservation = first.reservation().orElseThrow();
+
+        f.charge(f.usage("once").tokens(10).reservation(reservation));
+        f.charge(f.usage("again").tokens(10).reservation(reservation));
+        // 200 still held by the second check, 10 + 10 charged, 300 given back once
+        assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(220);
+        assertThat(second.allowed()).isTrue();
+    }
+
+    @Test
+    void anExtendedLeaseHoldsOnForAWholeLeaseFromTheExtension() {
+        Limit limit = tokenLimit(unique(), 1_000);
+        String lease = join(store.reserve(List.of(CounterOp.hold(limit, 400)))).lease();
+        assertThat(lease).isNotNull();
+        Duration lifetime = store.leaseDuration();
+
+        clock.advance(lifetime.dividedBy(2));
+        assertThat(join(store.extendLease(lease))).isTrue();
+        // a lease and a quarter since the reservation, three quarters since the extension
+        clock.advance(lifetime.multipliedBy(3).dividedBy(4));
+        assertThat(usedSeenByAReservation(limit)).isEqualTo(400);
+
+        clock.advance(lifetime.dividedBy(2));
+        assertThat(usedSeenByAReservation(limit)).isZero();
+        assertThat(join(store.extendLease(lease))).isFalse();
+    }
+
+    @Test
+    void extendingALeaseTheStoreNeverIssuedIsRefusedWithFalse() {
+        assertThat(join(store.extendLease("no-such-lease-" + unique()))).isFalse();
+    }
+
+    @Test
+    void aDeniedReservationTakesNoLease() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, tokens(10));
+        Decision denied = f.check(b -> b.estimatedTokens(11));
+        assertThat(denied.outcome()).isEqualTo(Outcome.TOKEN_LIMITED);
+        assertThat(denied.reservation()).isEmpty();
+        assertThat(join(store.reserve(List.of(CounterOp.take(tokenLimit(unique(), 10), 1)))).lease()).isNull();
     }
 
     // ---------------------------------------------------------------- windows
@@ -488,7 +567,7 @@ public abstract class GovernanceStoreContract {
         assertThat(d.limits().get(0).window().start()).isEqualTo(HOUR_END);
 
         CounterId counter = new CounterId(f.holder(VIRTUAL_KEY), Metric.REQUESTS, HOUR.id());
-        assertThat(mine(store.changesSince(0), f.tag)).containsEntry(
+        assertThat(mine(store.changes(), f.tag)).containsEntry(
                         snapshotKey(counter, HOUR.windowAt(HOUR_START.toEpochMilli())), 2L)
                 .containsEntry(snapshotKey(counter, HOUR.windowAt(HOUR_END.toEpochMilli())), 1L);
     }
@@ -756,13 +835,13 @@ public abstract class GovernanceStoreContract {
         Limit tight = tokenLimit(tag + "tight", 5);
         Window window = HOUR.windowAt(clock.millis());
 
-        ReserveResult taken = join(store.reserve(List.of(CounterOp.reserve(roomy, 10), CounterOp.reserve(tight, 5))));
+        ReserveResult taken = join(store.reserve(List.of(CounterOp.take(roomy, 10), CounterOp.take(tight, 5))));
         assertThat(taken.admitted()).isTrue();
         assertThat(taken.storeTimeMillis()).isEqualTo(START.toEpochMilli());
         assertThat(taken.counters())
                 .containsExactly(new CounterState(roomy, 0, window), new CounterState(tight, 0, window));
 
-        ReserveResult refused = join(store.reserve(List.of(CounterOp.reserve(roomy, 10), CounterOp.reserve(tight, 0))));
+        ReserveResult refused = join(store.reserve(List.of(CounterOp.take(roomy, 10), CounterOp.take(tight, 0))));
         assertThat(refused.admitted()).isFalse();
         assertThat(refused.counters()).extracting(CounterState::used).containsExactly(10L, 5L);
         assertThat(values(roomy, tight)).containsExactly(10L, 5L);
@@ -810,21 +889,37 @@ public abstract class GovernanceStoreContract {
     }
 
     @Test
-    void changesSinceListsAbsoluteValuesAndOnlyWhatChangedAfterTheMark() {
+    void changesListAbsoluteValuesOnceEachWithGrowingVersions() {
         String tag = unique();
         Limit a = tokenLimit(tag + "a", 100);
         Limit b = tokenLimit(tag + "b", 100);
         Window window = HOUR.windowAt(clock.millis());
         join(store.charge(tag + "r1", List.of(CounterOp.add(a, 5), CounterOp.add(b, 3))));
 
-        ChangeBatch first = store.changesSince(0);
+        ChangeBatch first = store.changes();
         assertThat(mine(first, tag)).containsExactlyInAnyOrderEntriesOf(Map.of(
                 snapshotKey(a.counterId(), window), 5L, snapshotKey(b.counterId(), window), 3L));
 
         join(store.charge(tag + "r2", List.of(CounterOp.add(a, 2))));
-        ChangeBatch second = store.changesSince(first.nextMark());
+        ChangeBatch second = store.changes();
         assertThat(mine(second, tag)).containsExactly(Map.entry(snapshotKey(a.counterId(), window), 7L));
-        assertThat(mine(store.changesSince(second.nextMark()), tag)).isEmpty();
+        assertThat(second.sequence()).isGreaterThan(first.sequence());
+        assertThat(version(second, a)).isGreaterThan(version(first, a));
+        assertThat(mine(store.changes(), tag)).isEmpty();
+    }
+
+    @Test
+    void aGivenBackEstimateReachesTheChangesAsALowerValueWithAHigherVersion() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, tokens(10_000));
+        Decision checked = f.check(b -> b.estimatedTokens(9_000));
+        Limit limit = checked.limits().get(0).limit();
+        ChangeBatch reserved = store.changes();
+        assertThat(mine(reserved, f.tag)).containsValue(9_000L);
+
+        f.charge(f.usage("r1").tokens(100).reservation(checked.reservation().orElseThrow()));
+        ChangeBatch settled = store.changes();
+        assertThat(mine(settled, f.tag)).containsValue(100L);
+        assertThat(version(settled, limit)).isGreaterThan(version(reserved, limit));
     }
 
     @Test
@@ -835,14 +930,14 @@ public abstract class GovernanceStoreContract {
         Window window = HOUR.windowAt(clock.millis());
         join(store.charge(tag + "r1", List.of(CounterOp.add(a, 5))));
 
-        store.restore(List.of(new CounterSnapshot(a.counterId(), window, 3)));
+        store.restore(List.of(new CounterSnapshot(a.counterId(), window, 3, 1)));
         assertThat(values(a)).containsExactly(5L);
         Limit lifetime = new Limit(Holder.customer(tag + "lifetime"), Metric.COST, 100, WindowSpec.unbounded());
-        store.restore(List.of(new CounterSnapshot(a.counterId(), window, 8),
-                new CounterSnapshot(fresh.counterId(), window, 4),
-                new CounterSnapshot(lifetime.counterId(), new Window(0, Long.MAX_VALUE), 40)));
+        store.restore(List.of(new CounterSnapshot(a.counterId(), window, 8, 1),
+                new CounterSnapshot(fresh.counterId(), window, 4, 1),
+                new CounterSnapshot(lifetime.counterId(), new Window(0, Long.MAX_VALUE), 40, 1)));
         assertThat(values(a, fresh, lifetime)).containsExactly(8L, 4L, 40L);
-        assertThat(mine(store.changesSince(0), tag)).containsEntry(snapshotKey(a.counterId(), window), 8L);
+        assertThat(mine(store.changes(), tag)).containsEntry(snapshotKey(a.counterId(), window), 8L);
 
         join(store.charge(tag + "r2", List.of(CounterOp.add(a, 1))));
         assertThat(values(a)).containsExactly(9L);
@@ -855,9 +950,9 @@ public abstract class GovernanceStoreContract {
         Window current = HOUR.windowAt(clock.millis());
         Window previous = HOUR.windowAt(current.startMillis() - 1);
 
-        store.restore(List.of(new CounterSnapshot(a.counterId(), previous, 7)));
+        store.restore(List.of(new CounterSnapshot(a.counterId(), previous, 7, 1)));
         assertThat(values(a)).containsExactly(0L);
-        assertThat(mine(store.changesSince(0), tag)).doesNotContainKey(snapshotKey(a.counterId(), previous));
+        assertThat(mine(store.changes(), tag)).doesNotContainKey(snapshotKey(a.counterId(), previous));
 
         clock.set(previous.start().plusSeconds(1));
         assertThat(values(a)).containsExactly(0L);
@@ -867,7 +962,7 @@ public abstract class GovernanceStoreContract {
     void restoredCountersAreEnforcedByTheCheck() {
         Fixture f = fixture().limit(VIRTUAL_KEY, requests(3));
         CounterId counter = new CounterId(f.holder(VIRTUAL_KEY), Metric.REQUESTS, HOUR.id());
-        store.restore(List.of(new CounterSnapshot(counter, HOUR.windowAt(clock.millis()), 3)));
+        store.restore(List.of(new CounterSnapshot(counter, HOUR.windowAt(clock.millis()), 3, 1)));
         Decision d = f.check();
         assertThat(d.outcome()).isEqualTo(Outcome.REQUEST_LIMITED);
         assertDeniedBy(d, f.holder(VIRTUAL_KEY), Metric.REQUESTS, 3, 3);
@@ -954,6 +1049,20 @@ public abstract class GovernanceStoreContract {
             }
         }
         return values;
+    }
+
+    /** The value a reservation taking nothing sees: after the store gave back what expired leases held. */
+    private long usedSeenByAReservation(Limit limit) {
+        return join(store.reserve(List.of(CounterOp.take(limit, 0)))).counters().get(0).used();
+    }
+
+    /** The version of the current window's value of {@code limit} in a batch. */
+    private long version(ChangeBatch batch, Limit limit) {
+        Window window = limit.window().windowAt(clock.millis());
+        return batch.counters().stream()
+                .filter(snapshot -> snapshot.counter().equals(limit.counterId()) && snapshot.window().equals(window))
+                .mapToLong(CounterSnapshot::version).findFirst()
+                .orElseThrow(() -> new AssertionError(limit + " is not in " + batch));
     }
 
     protected static <T> T join(CompletionStage<T> stage) {

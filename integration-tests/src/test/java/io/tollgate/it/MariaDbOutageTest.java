@@ -4,14 +4,15 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tollgate.BudgetResolver;
 import io.tollgate.GovernanceConfig;
+import io.tollgate.Limit;
 import io.tollgate.UsageTracker;
 import io.tollgate.jdbc.SnapshotFlusher;
 import io.tollgate.jdbc.testing.Counters;
 import io.tollgate.jdbc.testing.TcpProxy;
-import io.tollgate.resilience.FailurePolicy;
 import io.tollgate.micrometer.MicrometerListener;
 import io.tollgate.redis.RedisGovernanceStore;
 import io.tollgate.redis.RedisStoreOptions;
+import io.tollgate.resilience.FailurePolicy;
 import io.tollgate.resilience.ResilientGovernanceStore;
 import io.tollgate.resilience.ResilientStoreOptions;
 import org.HdrHistogram.Histogram;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -48,7 +50,7 @@ class MariaDbOutageTest {
                 .listener(metrics)
                 .build();
         BudgetResolver resolver = BudgetResolver.create(store, config).withListener(metrics);
-        RedisKillTest.limitsOf(resolver);
+        List<Limit> limits = RedisKillTest.limitsOf(resolver);
         UsageTracker tracker = UsageTracker.create(store, config);
 
         try (TcpProxy proxy = new TcpProxy(servers.db().host(), servers.db().port())) {
@@ -83,7 +85,7 @@ class MariaDbOutageTest {
                 flusher.close();
 
                 Map<String, Long> rows = Counters.rows(servers.db().dataSource());
-                Map<String, Long> live = Counters.keyed(primary.changesSince(0).counters());
+                Map<String, Long> live = RedisKillTest.live(primary, limits);
                 long missing = 0;
                 for (Map.Entry<String, Long> counter : live.entrySet()) {
                     missing += Math.max(0, counter.getValue() - rows.getOrDefault(counter.getKey(), 0L));

@@ -1,10 +1,10 @@
 package io.tollgate.jdbc;
 
+import io.github.resilience4j.core.IntervalFunction;
 import io.tollgate.CounterId;
 import io.tollgate.StoreException;
 import io.tollgate.TollgateException;
 import io.tollgate.TollgateListener;
-import io.tollgate.jdbc.internal.Backoff;
 import io.tollgate.jdbc.internal.Jdbis;
 import io.tollgate.jdbc.internal.OutageLog;
 import io.tollgate.jdbc.internal.SnapshotDao;
@@ -44,19 +44,22 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>One flush:
  * <ol>
- *   <li>reads {@link GovernanceStore#changesSince(long) store.changesSince(mark)};</li>
- *   <li>merges it into the pending values, keyed by counter and window start, keeping the highest value;</li>
+ *   <li>reads {@link GovernanceStore#changes() store.changes()};</li>
+ *   <li>merges it into the pending values, keyed by counter and window start, keeping the one of the highest
+ *       version;</li>
  *   <li>writes every pending value in one batched transaction, rows sorted by primary key, each row an
- *       {@code INSERT ... ON DUPLICATE KEY UPDATE amount = GREATEST(amount, VALUES(amount))}: idempotent and monotone,
- *       so replicas flushing the same counters at once, or a replay, never move a value backwards. Sorted rows take
- *       their locks in one order on every replica, so concurrent flushes do not deadlock; a deadlock or lock wait
- *       timeout is still retried once;</li>
- *   <li>only then advances the mark and clears the pending values.</li>
+ *       {@code INSERT ... ON DUPLICATE KEY UPDATE} that takes the value only if its version is higher than the
+ *       row's: idempotent, and the latest value wins, so replicas flushing the same counters at once, or a replay,
+ *       never move a value back in time, and an estimate a charge gave back does not stay in the snapshots. Sorted rows
+ *       take their locks in one order on every replica, so concurrent flushes do not deadlock; a deadlock or lock
+ *       wait timeout is still retried once;</li>
+ *   <li>only then clears the pending values, and tells a {@link FlushAware} store which batch it wrote.</li>
  * </ol>
  * Configuration tables are never written.
  *
  * <p>When the database (or the store) cannot be reached, the pending values are kept and the flush is retried with
- * exponential backoff (1 s doubling to 30 s by default). The failure is logged once per outage at WARN, the recovery
+ * exponential backoff and jitter (from 1 s, doubling, up to 30 s by default; each delay drawn within half of it either
+ * way, so that replicas that failed together do not retry together). The failure is logged once per outage at WARN, the recovery
  * once at INFO, and everything pending is written when the database returns. Pending values are absolute, one per
  * counter and window, so they grow with the number of counters and windows that changed during the outage, not with
  * the number of charges; {@link Builder#maxPending(int)} bounds them (when exceeded, the values of the windows that
@@ -88,7 +91,7 @@ public final class SnapshotFlusher implements AutoCloseable {
     private final Jdbi jdbi;
     private final Clock clock;
     private final Duration interval;
-    private final Backoff backoff;
+    private final IntervalFunction backoff;
     private final int maxPending;
     private final OutageLog outage;
     private final TollgateListener listener;
@@ -96,8 +99,8 @@ public final class SnapshotFlusher implements AutoCloseable {
     private final ReentrantLock flushLock = new ReentrantLock();
     /** Guarded by flushLock. */
     private final Map<PendingKey, CounterSnapshot> pending = new HashMap<>();
-    /** Guarded by flushLock. */
-    private long mark;
+    /** Guarded by flushLock: failed attempts since the last success, for the backoff. */
+    private int failedAttempts;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -109,7 +112,7 @@ public final class SnapshotFlusher implements AutoCloseable {
     private final AtomicLong flushes = new AtomicLong();
     private final AtomicLong failedFlushes = new AtomicLong();
     private final AtomicLong lockConflictRetries = new AtomicLong();
-    private volatile int dropped;
+    private volatile long dropped;
     /** Guarded by flushLock: whether this outage's drops were logged. */
     private boolean dropLogged;
     private final AtomicLong unfit = new AtomicLong();
@@ -119,7 +122,8 @@ public final class SnapshotFlusher implements AutoCloseable {
         this.jdbi = Jdbis.over(builder.dataSource);
         this.clock = builder.clock;
         this.interval = builder.interval;
-        this.backoff = new Backoff(builder.initialBackoff, builder.maxBackoff);
+        this.backoff = IntervalFunction.ofExponentialRandomBackoff(builder.initialBackoff, 2.0, 0.5,
+                builder.maxBackoff);
         this.maxPending = builder.maxPending;
         this.outage = new OutageLog(LOG, "Tollgate snapshot flush", clock);
         this.listener = builder.listener;
@@ -208,11 +212,11 @@ public final class SnapshotFlusher implements AutoCloseable {
         long delay;
         try {
             flushNow();
-            backoff.reset();
+            failedAttempts = 0;
             delay = interval.toMillis();
         } catch (RuntimeException e) {
             // logged by the outage log; every exception is caught, or the schedule would end
-            delay = backoff.nextDelayMillis();
+            delay = backoff.apply(++failedAttempts);
         }
         schedule(delay);
     }
@@ -220,7 +224,7 @@ public final class SnapshotFlusher implements AutoCloseable {
     /** Guarded by flushLock. */
     private int flush() {
         try {
-            ChangeBatch batch = store.changesSince(mark);
+            ChangeBatch batch = store.changes();
             merge(batch.counters());
             long now = clock.millis();
             List<SnapshotRow> rows = new ArrayList<>(pending.size());
@@ -231,12 +235,11 @@ public final class SnapshotFlusher implements AutoCloseable {
             if (!rows.isEmpty()) {
                 write(rows);
             }
-            mark = batch.nextMark();
             if (store instanceof FlushAware aware) {
                 try {
-                    aware.flushed(mark);
+                    aware.flushed(batch.sequence());
                 } catch (RuntimeException e) {
-                    LOG.debug("Tollgate snapshot flush: the store failed to take the flushed mark", e);
+                    LOG.debug("Tollgate snapshot flush: the store failed to take the flushed batch", e);
                 }
             }
             pending.clear();
@@ -281,11 +284,11 @@ public final class SnapshotFlusher implements AutoCloseable {
                 continue;
             }
             pending.merge(new PendingKey(snapshot.counter(), snapshot.window().startMillis()), snapshot,
-                    (held, fresh) -> fresh.value() >= held.value() ? fresh : held);
+                    (held, fresh) -> fresh.version() >= held.version() ? fresh : held);
         }
-        // The mark moves only after a write, so a retry reads the dropped values again and drops them again: the
-        // count is of the last attempt, not a running total.
-        dropped = pending.size() > maxPending ? dropOldest(pending.size() - maxPending) : 0;
+        if (pending.size() > maxPending) {
+            dropped += dropOldest(pending.size() - maxPending);
+        }
         pendingCount = pending.size();
     }
 
@@ -353,8 +356,8 @@ public final class SnapshotFlusher implements AutoCloseable {
      * @param failedFlushes failed flush attempts
      * @param outages outages begun (runs of failed attempts), each logged once at WARN
      * @param lockConflictRetries flushes retried after a deadlock or lock wait timeout
-     * @param dropped values the last flush attempt could not keep because more than {@link Builder#maxPending(int)}
-     *                were pending (0 once a flush succeeds)
+     * @param dropped values given up since the last successful flush because more than
+     *                {@link Builder#maxPending(int)} were pending (0 once a flush succeeds)
      * @param unfit counter values never written because an id did not fit its column
      */
     public record Stats(Instant lastSuccessfulFlush, int pending, long countersWritten, long flushes, long failedFlushes,
@@ -383,7 +386,10 @@ public final class SnapshotFlusher implements AutoCloseable {
             return this;
         }
 
-        /** The first and the longest delay between retries after a failed flush; 1 and 30 seconds by default. */
+        /**
+         * The first and the longest delay between retries after a failed flush, before jitter; 1 and 30 seconds by
+         * default.
+         */
         public Builder retryBackoff(Duration initial, Duration max) {
             positive("retryBackoff initial", initial);
             positive("retryBackoff max", max);

@@ -6,12 +6,16 @@ import io.tollgate.Holder;
 import io.tollgate.Limit;
 import io.tollgate.Metric;
 import io.tollgate.Money;
+import io.tollgate.jdbc.internal.Jdbis;
+import io.tollgate.jdbc.internal.SnapshotDao;
+import io.tollgate.jdbc.internal.SnapshotRow;
 import io.tollgate.jdbc.testing.Await;
 import io.tollgate.jdbc.testing.Counters;
 import io.tollgate.jdbc.testing.MigratedDatabase;
 import io.tollgate.jdbc.testing.MutableClock;
 import io.tollgate.jdbc.testing.Rows;
 import io.tollgate.memory.InMemoryGovernanceStore;
+import io.tollgate.spi.CounterSnapshot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -65,27 +69,33 @@ class SnapshotFlusherTest {
     }
 
     @Test
-    void aLowerOrRepeatedValueNeverMovesARowBackwards() {
+    void theLatestValueWinsWhateverOrderTheWritesLandInAndARepeatedWriteChangesNothing() {
         MutableClock clock = new MutableClock(NOW);
-        InMemoryGovernanceStore ahead = storeAt(clock);
-        InMemoryGovernanceStore behind = storeAt(clock);
-        charge(ahead, 100, KEY_COST);
-        charge(behind, 30, KEY_COST);
-        flusher(ahead, clock).flushNow();
-        long firstWrite = clock.millis();
+        InMemoryGovernanceStore store = storeAt(clock);
+        charge(store, 100, KEY_COST);
+        CounterSnapshot earlier = store.changes().counters().get(0);
+        // read later, after a charge gave back part of what a reservation held: a lower value, a higher version
+        CounterSnapshot later = new CounterSnapshot(earlier.counter(), earlier.window(), 30, earlier.version() + 1);
 
+        upsert(later, clock.millis());
+        long laterWrite = clock.millis();
         clock.advance(Duration.ofSeconds(1));
-        flusher(behind, clock).flushNow();
-        flusher(ahead, clock).flushNow(); // a new flusher starts from mark 0: the same value again
+        // the earlier read's flush lands last, as when two flushers race
+        upsert(earlier, clock.millis());
+        upsert(later, clock.millis());
 
-        assertThat(Counters.rows(DB.dataSource())).containsValue(100L).hasSize(1);
+        assertThat(Counters.rows(DB.dataSource())).containsValue(30L).hasSize(1);
         assertThat(Counters.updatedAt(DB.dataSource(), "vk-1", "COST")).as("unchanged amount, unchanged time")
-                .isEqualTo(firstWrite);
+                .isEqualTo(laterWrite);
 
-        charge(ahead, 1, KEY_COST);
-        flusher(ahead, clock).flushNow();
-        assertThat(Counters.rows(DB.dataSource())).containsValue(101L).hasSize(1);
+        upsert(new CounterSnapshot(earlier.counter(), earlier.window(), 31, later.version() + 1), clock.millis());
+        assertThat(Counters.rows(DB.dataSource())).containsValue(31L).hasSize(1);
         assertThat(Counters.updatedAt(DB.dataSource(), "vk-1", "COST")).isEqualTo(clock.millis());
+    }
+
+    private static void upsert(CounterSnapshot snapshot, long now) {
+        Jdbis.over(DB.dataSource()).useExtension(SnapshotDao.class,
+                dao -> dao.upsertSnapshots(List.of(SnapshotRow.of(snapshot, now))));
     }
 
     @Test

@@ -17,9 +17,15 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code commandTimeout}</td><td>500 ms</td><td>bound on every call, restore included</td></tr>
  *   <tr><td>{@code idempotencyKeyLifetime}</td><td>1 h</td><td>how long a charge's idempotency key is remembered</td></tr>
  *   <tr><td>{@code expiredWindowRetention}</td><td>2 min</td><td>how long a counter outlives its window</td></tr>
- *   <tr><td>{@code changeLogRetention}</td><td>1 h</td><td>how long the change log remembers a change</td></tr>
+ *   <tr><td>{@code leaseDuration}</td><td>5 min</td><td>how long a reservation's holds last unless settled or
+ *       extended</td></tr>
+ *   <tr><td>{@code sweepInterval}</td><td>1 min</td><td>how often one replica reads every counter for the
+ *       snapshots, so that usage of a replica that died before its flush is not lost</td></tr>
+ *   <tr><td>{@code denialCacheSize}</td><td>10,000</td><td>counters whose denial a replica remembers</td></tr>
+ *   <tr><td>{@code denialRecheck}</td><td>1 s</td><td>how long a remembered denial of a counter that can go down
+ *       stands before Redis is asked again</td></tr>
  *   <tr><td>{@code snapshotSource}</td><td>none</td><td>where counters are restored from after data loss</td></tr>
- *   <tr><td>{@code candidateClock}</td><td>system UTC</td><td>only picks candidate calendar windows</td></tr>
+ *   <tr><td>{@code clock}</td><td>system UTC</td><td>only guesses Redis time between replies</td></tr>
  *   <tr><td>{@code testTimeSource}</td><td>none</td><td>for tests only: replaces Redis {@code TIME}</td></tr>
  *   <tr><td>{@code placement}</td><td>{@link RedisPlacement#perHolder()}</td><td>Redis Cluster only: which
  *       holders share a hash slot</td></tr>
@@ -35,15 +41,20 @@ import java.util.regex.Pattern;
  *                               10,000 charges a second one hour holds some 36 million keys (3-4 GB): keep it as
  *                               short as the longest retry a gateway makes
  * @param expiredWindowRetention grace after a window ends before its counter key expires, so that a snapshot flusher
- *                               running every few seconds still sees the final value
- * @param changeLogRetention     how long a change stays in the change log that {@code changesSince} reads; a flusher
- *                               must call more often than this
+ *                               (and the sweep) still see the final value; at least {@code sweepInterval}
+ * @param leaseDuration          how long what a reservation holds (token and cost estimates, in-flight slots) stays
+ *                               held when its request neither settles nor extends it: then any replica gives it back
+ * @param sweepInterval          how often, at most, one replica of the fleet reads every counter in Redis for its
+ *                               flusher, so that what a replica that died before its own flush had counted still
+ *                               reaches the snapshots; {@link Duration#ZERO} for never
+ * @param denialCacheSize        how many counters a replica remembers as spent (see
+ *                               {@link RedisGovernanceStore}); 0 for none
+ * @param denialRecheck          how long a remembered denial of a counter that can go down (tokens, cost, in-flight,
+ *                               every counter on Redis Cluster) stands before the replica asks Redis again
  * @param snapshotSource         where counters of current windows are restored from when Redis lost its data; null
  *                               for none (counters then start again from zero)
- * @param candidateClock         used only to pick the candidate windows sent for calendar and month-based layouts,
- *                               and the window whose key is sent in advance; Redis {@code TIME} still decides which
- *                               window is current, so a wrong clock costs speed (or, off by more than two windows of
- *                               a calendar layout, an error), never a wrong count
+ * @param clock                  this replica's clock, used only to guess Redis time between replies (the scripts
+ *                               check the guess), so a wrong clock costs speed, never a wrong count
  * @param testTimeSource         <b>for tests only</b>: when set, scripts use this clock's milliseconds instead of Redis
  *                               {@code TIME}, so a test can drive calendar cases; null in production
  * @param placement              Redis Cluster only: which holders' counters share a hash slot, so that one script
@@ -55,9 +66,12 @@ public record RedisStoreOptions(
         Duration commandTimeout,
         Duration idempotencyKeyLifetime,
         Duration expiredWindowRetention,
-        Duration changeLogRetention,
+        Duration leaseDuration,
+        Duration sweepInterval,
+        int denialCacheSize,
+        Duration denialRecheck,
         SnapshotSource snapshotSource,
-        Clock candidateClock,
+        Clock clock,
         Clock testTimeSource,
         RedisPlacement placement) {
 
@@ -70,20 +84,23 @@ public record RedisStoreOptions(
             throw new IllegalArgumentException("RedisStoreOptions.keyPrefix: \"" + keyPrefix
                     + "\" must be non-empty and use only the characters A-Z a-z 0-9 . _ : -");
         }
-        positive("commandTimeout", commandTimeout);
-        positive("idempotencyKeyLifetime", idempotencyKeyLifetime);
+        atLeastOneMilli("commandTimeout", commandTimeout);
+        atLeastOneMilli("idempotencyKeyLifetime", idempotencyKeyLifetime);
         notNegative("expiredWindowRetention", expiredWindowRetention);
-        positive("changeLogRetention", changeLogRetention);
-        Objects.requireNonNull(candidateClock, "RedisStoreOptions.candidateClock: must be set");
+        atLeastOneMilli("leaseDuration", leaseDuration);
+        notNegative("sweepInterval", sweepInterval);
+        if (expiredWindowRetention.compareTo(sweepInterval) < 0) {
+            throw new IllegalArgumentException("RedisStoreOptions.expiredWindowRetention: " + expiredWindowRetention
+                    + " must be at least the sweepInterval " + sweepInterval
+                    + ", so that the sweep sees a window's final value before its counter expires");
+        }
+        if (denialCacheSize < 0) {
+            throw new IllegalArgumentException("RedisStoreOptions.denialCacheSize: " + denialCacheSize
+                    + " must be zero or positive");
+        }
+        notNegative("denialRecheck", denialRecheck);
+        Objects.requireNonNull(clock, "RedisStoreOptions.clock: must be set");
         Objects.requireNonNull(placement, "RedisStoreOptions.placement: must be set");
-        if (commandTimeout.toMillis() < 1) {
-            throw new IllegalArgumentException("RedisStoreOptions.commandTimeout: " + commandTimeout
-                    + " must be at least 1 ms");
-        }
-        if (idempotencyKeyLifetime.toMillis() < 1) {
-            throw new IllegalArgumentException("RedisStoreOptions.idempotencyKeyLifetime: " + idempotencyKeyLifetime
-                    + " must be at least 1 ms");
-        }
     }
 
     /** Every option at its default. */
@@ -101,9 +118,10 @@ public record RedisStoreOptions(
         return new Builder(this);
     }
 
-    private static void positive(String field, Duration value) {
-        if (value == null || value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException("RedisStoreOptions." + field + ": " + value + " must be positive");
+    private static void atLeastOneMilli(String field, Duration value) {
+        if (value == null || value.toMillis() < 1) {
+            throw new IllegalArgumentException("RedisStoreOptions." + field + ": " + value
+                    + " must be at least 1 ms");
         }
     }
 
@@ -120,9 +138,12 @@ public record RedisStoreOptions(
         private Duration commandTimeout = Duration.ofMillis(500);
         private Duration idempotencyKeyLifetime = Duration.ofHours(1);
         private Duration expiredWindowRetention = Duration.ofMinutes(2);
-        private Duration changeLogRetention = Duration.ofHours(1);
+        private Duration leaseDuration = Duration.ofMinutes(5);
+        private Duration sweepInterval = Duration.ofMinutes(1);
+        private int denialCacheSize = 10_000;
+        private Duration denialRecheck = Duration.ofSeconds(1);
         private SnapshotSource snapshotSource;
-        private Clock candidateClock = Clock.systemUTC();
+        private Clock clock = Clock.systemUTC();
         private Clock testTimeSource;
         private RedisPlacement placement = RedisPlacement.perHolder();
 
@@ -134,9 +155,12 @@ public record RedisStoreOptions(
             commandTimeout = options.commandTimeout;
             idempotencyKeyLifetime = options.idempotencyKeyLifetime;
             expiredWindowRetention = options.expiredWindowRetention;
-            changeLogRetention = options.changeLogRetention;
+            leaseDuration = options.leaseDuration;
+            sweepInterval = options.sweepInterval;
+            denialCacheSize = options.denialCacheSize;
+            denialRecheck = options.denialRecheck;
             snapshotSource = options.snapshotSource;
-            candidateClock = options.candidateClock;
+            clock = options.clock;
             testTimeSource = options.testTimeSource;
             placement = options.placement;
         }
@@ -165,9 +189,27 @@ public record RedisStoreOptions(
             return this;
         }
 
-        /** How long the change log keeps a change; 1 hour by default. */
-        public Builder changeLogRetention(Duration changeLogRetention) {
-            this.changeLogRetention = changeLogRetention;
+        /** How long a reservation's holds last unless settled or extended; 5 minutes by default. */
+        public Builder leaseDuration(Duration leaseDuration) {
+            this.leaseDuration = leaseDuration;
+            return this;
+        }
+
+        /** How often one replica reads every counter for the snapshots; 1 minute by default, zero for never. */
+        public Builder sweepInterval(Duration sweepInterval) {
+            this.sweepInterval = sweepInterval;
+            return this;
+        }
+
+        /** How many spent counters a replica remembers; 10,000 by default, 0 for none. */
+        public Builder denialCacheSize(int denialCacheSize) {
+            this.denialCacheSize = denialCacheSize;
+            return this;
+        }
+
+        /** How long a remembered denial of a counter that can go down stands; 1 second by default. */
+        public Builder denialRecheck(Duration denialRecheck) {
+            this.denialRecheck = denialRecheck;
             return this;
         }
 
@@ -177,15 +219,15 @@ public record RedisStoreOptions(
             return this;
         }
 
-        /** The clock that picks candidate windows (Redis time picks the current one); system UTC by default. */
-        public Builder candidateClock(Clock candidateClock) {
-            this.candidateClock = candidateClock;
+        /** This replica's clock, which only guesses Redis time between replies; system UTC by default. */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
             return this;
         }
 
         /**
-         * <b>For tests only.</b> Scripts use this clock's milliseconds instead of Redis {@code TIME}, and it also
-         * picks the candidate windows. Never set it in production: replicas would each use their own clock.
+         * <b>For tests only.</b> Scripts use this clock's milliseconds instead of Redis {@code TIME}. Never set it in
+         * production: replicas would each use their own clock.
          */
         public Builder testTimeSource(Clock testTimeSource) {
             this.testTimeSource = testTimeSource;
@@ -204,7 +246,8 @@ public record RedisStoreOptions(
 
         public RedisStoreOptions build() {
             return new RedisStoreOptions(keyPrefix, commandTimeout, idempotencyKeyLifetime, expiredWindowRetention,
-                    changeLogRetention, snapshotSource, candidateClock, testTimeSource, placement);
+                    leaseDuration, sweepInterval, denialCacheSize, denialRecheck, snapshotSource, clock,
+                    testTimeSource, placement);
         }
     }
 }

@@ -1,86 +1,89 @@
--- A charge for one request's whole list of limits, atomically and at most once per idempotency key (after
--- prelude.lua).
+-- A charge for one slot group of a request, atomically and at most once per idempotency key (after prelude.lua).
 --
--- KEYS[1..4] marker, change log, change sequence, last mark (see prelude.lua); when the marker is missing nothing
---            changes and the reply is {-1}
--- KEYS[5]    idempotency key; when it is present nothing changes and the reply is {0} (a duplicate)
--- KEYS[6..]  counter keys of the windows the replica's clock expects (see window_key)
+-- KEYS[1]    data epoch; when it is missing nothing changes and the reply is {-1, now}
+-- KEYS[2]    lease set
+-- KEYS[3]    lease due time
+-- KEYS[4]    idempotency key; when it is present nothing changes and the reply is {0, now, epoch, its value}
+-- KEYS[5..]  counter keys: the windows the caller expects at the store time it guessed, and the windows a settled
+--            lease took its holds from
 -- ARGV[1]    test time source in ms, or '' for Redis TIME
--- ARGV[2]    expired window retention in ms
--- ARGV[3]    idempotency key lifetime in ms
--- ARGV[4]    value stored under the idempotency key (a token of this call, so that release.lua can undo it)
--- ARGV[5..]  window groups (see windows)
--- then per counter: amount, release, start of the window to release from, window group
+-- ARGV[2..3] lo, hi: the store time must lie in [lo, hi) (see reserve.lua), else the reply is {-2, now}
+-- ARGV[4]    idempotency key lifetime in ms
+-- ARGV[5]    value stored under the idempotency key (what the charge was, so that a re-sent one can be told apart)
+-- ARGV[6]    the lease entry this charge settles, or ''; its holds are given back only if it is still in the set
+-- ARGV[7]    '1' to have the reply say what was given back per counter (to undo the charge), else ''
+-- then per counter: amount to add, amount to give back if the lease is settled here, and when a counter the call
+-- creates expires in store time ms ('' for never)
 --
--- Reply: {1, marker, start of group 1 .. start of group g, released_1 .. released_n} when applied, released_i what
--- was actually given back (text, '0' when the window was gone), marker the data-loss marker's value. Every check
--- comes before the first write, so an error leaves everything as it was.
+-- Reply: {1, now, epoch, settled (1 or 0), the settled lease's expiry (when asked, else ''), [given back per counter,
+-- when asked], keys given back by expired leases ..}. Every check comes before the first write, so an error leaves
+-- everything as it was.
 
 local now = store_time(ARGV[1])
-local retention = tonumber(ARGV[2])
-local starts, ends, guesses, p = windows(now, 5)
-if not starts then
-  return ends
+if outside(now, ARGV[2], ARGV[3]) then
+  return {-2, now}
 end
-local n = #KEYS - 5
-local keys, amounts, releases, release_keys, groups = {KEYS[1], KEYS[4], KEYS[5]}, {}, {}, {}, {}
+local values = call('MGET', unpack(KEYS))
+local epoch = values[1]
+if not epoch then
+  return {-1, now}
+end
+if values[4] then
+  return {0, now, epoch, values[4]}
+end
+local n = #KEYS - 4
+local p = 8
 for i = 1, n do
-  local sent = KEYS[i + 5]
-  local g = tonumber(ARGV[p + 3])
-  amounts[i], releases[i], groups[i] = ARGV[p], ARGV[p + 1], g
-  keys[i + 3] = window_key(sent, starts[g], guesses[g])
-  if releases[i] ~= '0' then
-    release_keys[i] = key_base(sent, guesses[g]) .. ARGV[p + 2]
+  local used = values[i + 4]
+  if used and overflows(used, ARGV[p]) then
+    return redis.error_reply('TOLLGATE_OVERFLOW overflow: ' .. KEYS[i + 4] .. ' at ' .. used .. ' cannot take '
+        .. ARGV[p] .. ' more: a counter holds at most 2^63 - 1')
   end
-  p = p + 4
+  p = p + 3
 end
--- one read for the marker, the last mark, the idempotency key and every counter
-local values = call('MGET', unpack(keys))
-if not values[1] then
-  return {-1}
+local given_back = nil
+if values[3] and now >= tonumber(values[3]) then
+  given_back = expire_leases(KEYS[2], KEYS[3], now)
+  values = call('MGET', unpack(KEYS))
 end
-if values[3] then
-  return {0}
-end
-for i = 1, n do
-  local used = values[i + 3]
-  if used and compare_sum(used, amounts[i], LONG_MAX) > 0 then
-    return redis.error_reply('TOLLGATE_OVERFLOW overflow: ' .. keys[i + 3] .. ' at ' .. used .. ' cannot take '
-        .. amounts[i] .. ' more: a counter holds at most 2^63 - 1')
+call('SET', KEYS[4], ARGV[5], 'PX', ARGV[4])
+local details = ARGV[7] == '1'
+local settled, settled_expiry = 0, ''
+if ARGV[6] ~= '' then
+  if details then
+    settled_expiry = call('ZSCORE', KEYS[2], ARGV[6]) or ''
   end
+  settled = call('ZREM', KEYS[2], ARGV[6])
 end
-call('SET', KEYS[5], ARGV[4], 'PX', ARGV[3])
-local changed = {}
-local released = {}
+local reply = {1, now, epoch, settled, settled_expiry}
+p = 8
 for i = 1, n do
-  released[i] = '0'
-  local release_key = release_keys[i]
-  if release_key then
-    local held = call('GET', release_key)
-    if held then
-      if compare_sum(held, '0', releases[i]) > 0 then
-        call('DECRBY', release_key, releases[i])
-        released[i] = releases[i]
+  local key, add, release = KEYS[i + 4], ARGV[p], ARGV[p + 1]
+  local used = values[i + 4]
+  local returned = '0'
+  if used then
+    if settled == 1 and release ~= '0' then
+      returned = compare(used, release) < 0 and used or release
+      if #add < 16 and #returned < 16 then
+        call('INCRBY', key, format('%d', tonumber(add) - tonumber(returned)))
       else
-        call('SET', release_key, '0', 'KEEPTTL')
-        released[i] = held
+        call('INCRBY', key, add)
+        call('DECRBY', key, returned)
       end
-      changed[#changed + 1] = release_key
+    elseif add ~= '0' then
+      call('INCRBY', key, add)
     end
+  elseif add ~= '0' then
+    create(key, add, ARGV[p + 2], now)
   end
-  if amounts[i] ~= '0' then
-    local key = keys[i + 3]
-    add_to_counter(key, amounts[i], values[i + 3], ends[groups[i]], now, retention)
-    -- a key listed twice (released from and added to the same window) is harmless: one entry results
-    changed[#changed + 1] = key
+  if details then
+    reply[5 + i] = returned
   end
+  p = p + 3
 end
-log_changes(changed, values[2])
-local reply = {1, values[1]}
-for g = 1, #starts do
-  reply[2 + g] = starts[g]
-end
-for i = 1, n do
-  reply[2 + #starts + i] = released[i]
+if given_back then
+  for _, key in ipairs(given_back) do
+    reply[#reply + 1] = key
+  end
 end
 return reply

@@ -1,21 +1,17 @@
--- Loaded by the store in front of every other script of this folder.
+-- Loaded by the store in front of every other script of this folder: the clock, exact comparisons of counters, and
+-- the give-back of expired leases.
 --
--- Shared key positions: KEYS[1] data-loss marker, KEYS[2] change log (sorted set: member counter key, score change
--- sequence number), KEYS[3] change sequence, KEYS[4] last mark handed to a change log reader.
+-- Keys of a tag every script may name (see KeySpace): the data epoch, the lease set (members are lease entries,
+-- scores their expiry in store time) and the lease due time (the earliest expiry, or earlier).
 --
--- Counters are 64-bit integers, exact up to 2^63 - 1 like Redis INCRBY itself. Lua numbers are doubles, exact only
--- up to 2^53, so counter values travel as decimal text: they are passed to INCRBY/DECRBY/SET as text, returned as
--- text, and compared with fits/compare_sum below. Times and window starts are plain numbers (well below 2^53);
--- numbers passed to redis.call are formatted with %.17g, which is exact and without exponent below 1e17.
+-- Counters are 64-bit integers, exact up to 2^63 - 1 like Redis INCRBY itself. Lua numbers are doubles, exact only up
+-- to 2^53, so counter values stay decimal text: they go to INCRBY/DECRBY/SET as text and back as text. Texts of up to
+-- 15 digits are compared as numbers; longer ones as text, where two canonical decimals of the same length compare
+-- like their digits.
 
 local LONG_MAX = '9223372036854775807'
 -- globals are table lookups: the hot ones once, as locals
-local call, tonumber, format, sub, fmod = redis.call, tonumber, string.format, string.sub, math.fmod
-
-local function clock_error(group, now, range)
-  return redis.error_reply('TOLLGATE_CLOCK store time ' .. format('%d', now) .. ' is outside the candidate '
-      .. 'windows ' .. range .. ' of window layout ' .. group .. ': the replica clock is off by more than two windows')
-end
+local call, tonumber, format, sub = redis.call, tonumber, string.format, string.sub
 
 -- The store's clock: Redis TIME in milliseconds, or the test time source passed as text.
 local function store_time(override)
@@ -24,6 +20,35 @@ local function store_time(override)
   end
   local t = call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Whether the store time lies outside [lo, hi), the windows the caller expected ('' for hi: no end).
+local function outside(now, lo, hi)
+  return now < tonumber(lo) or (hi ~= '' and now >= tonumber(hi))
+end
+
+-- Compares two non-negative integers in canonical decimal text: -1, 0 or 1.
+local function compare(a, b)
+  local la, lb = #a, #b
+  if la ~= lb then
+    return la < lb and -1 or 1
+  end
+  if a == b then
+    return 0
+  end
+  return a < b and -1 or 1
+end
+
+-- Whether a counter at `used` (text, or nil for none) is above `threshold` (text; '-1' when nothing fits).
+local function above(used, threshold)
+  if not used then
+    return threshold == '-1'
+  end
+  if #threshold < 16 then
+    -- a used of 16 digits or more is above any such threshold, and tonumber keeps it above
+    return tonumber(used) > tonumber(threshold)
+  end
+  return compare(used, threshold) > 0
 end
 
 -- A decimal text of up to 19 digits as two exact numbers: the digits above the last nine, and the last nine.
@@ -35,159 +60,72 @@ local function halves(text)
   return tonumber(sub(text, 1, n - 9)), tonumber(sub(text, n - 8))
 end
 
--- Compares a + b with c, all non-negative integers up to 2^63 - 1 in canonical decimal text: -1, 0 or 1.
--- Numbers of up to 15 digits add exactly as doubles; longer ones are added in two exact halves.
-local function compare_sum(a, b, c)
-  local la, lb, lc = #a, #b, #c
-  if la < 16 and lb < 16 then
-    if lc > 16 then
-      return -1
-    elseif lc < 16 then
-      local sum, other = tonumber(a) + tonumber(b), tonumber(c)
-      if sum < other then
-        return -1
-      elseif sum > other then
-        return 1
-      end
-      return 0
-    end
+-- Whether a + b passes 2^63 - 1, all non-negative integers in canonical decimal text.
+local function overflows(a, b)
+  if #a < 19 and #b < 19 then
+    return false
   end
   local ah, al = halves(a)
   local bh, bl = halves(b)
-  local ch, cl = halves(c)
+  local ch, cl = halves(LONG_MAX)
   local high, low = ah + bh, al + bl
   if low >= 1000000000 then
     high, low = high + 1, low - 1000000000
   end
-  if high ~= ch then
-    if high < ch then
-      return -1
-    end
-    return 1
-  end
-  if low < cl then
-    return -1
-  elseif low > cl then
-    return 1
-  end
-  return 0
+  return high > ch or (high == ch and low > cl)
 end
 
--- Whether a counter at `used` can take `amount` more under `max` (all text): used < max and amount <= max - used.
-local function fits(used, amount, max)
-  if #used < 16 and #amount < 16 and #max < 16 then
-    local u, m = tonumber(used), tonumber(max)
-    return u < m and tonumber(amount) <= m - u
+-- Creates the counter at `key` with `value`, expiring at `expiry` in store time ms ('' for never).
+local function create(key, value, expiry, now)
+  if expiry == '' then
+    call('SET', key, value)
+  else
+    local left = tonumber(expiry) - now
+    call('SET', key, value, 'PX', format('%d', left > 0 and left or 1))
   end
-  return compare_sum(used, '0', max) < 0 and compare_sum(used, amount, max) <= 0
 end
 
--- The window holding `now`, from the window arguments at ARGV[p] (see LimitPlan):
---   f anchor length guess    fixed-length rolling windows
---   u                        unbounded: starts at 0, never ends
---   c n b1 .. bn guess       candidate boundaries sent by Java for calendar and month-based layouts
--- `guess` is the start of the window the replica's clock expects, whose key Java sent.
--- Returns start, end (nil when the window never ends), the index of the next argument and the guess. A start of nil
--- means no candidate holds `now`; the second value then describes the candidates, for the error message.
-local function window(now, p)
-  local kind = ARGV[p]
-  if kind == 'f' then
-    local anchor = tonumber(ARGV[p + 1])
-    local length = tonumber(ARGV[p + 2])
-    -- fmod of exact operands is exact, unlike a floor of a quotient
-    local into = fmod(now - anchor, length)
-    if into < 0 then
-      into = into + length
+-- Takes `amount` (text) from the counter at `key`, never below zero; a counter that is gone stays gone.
+local function take_back(key, amount)
+  local held = call('GET', key)
+  if held then
+    if compare(held, amount) > 0 then
+      call('DECRBY', key, amount)
+    else
+      call('SET', key, '0', 'KEEPTTL')
     end
-    local start = now - into
-    return start, start + length, p + 4, ARGV[p + 3]
-  elseif kind == 'u' then
-    return 0, nil, p + 1, nil
   end
-  local n = tonumber(ARGV[p + 1])
-  local guess = ARGV[p + 2 + n]
-  for i = p + 2, p + n do
-    local s = tonumber(ARGV[i])
-    local e = tonumber(ARGV[i + 1])
-    if now >= s and now < e then
-      if e >= 9007199254740992 then
-        e = nil
+end
+
+-- Gives back what every lease expired by `now` holds, at most 100 per call (the due time stays due for the rest),
+-- and moves the due time to the next expiry. A lease entry is its name, then pairs of counter key and amount, each
+-- on its own line. Returns the keys given back to, for the caller's flusher.
+local function expire_leases(leases, due, now)
+  local expired = call('ZRANGEBYSCORE', leases, '-inf', now, 'LIMIT', 0, 100)
+  local changed = {}
+  for _, entry in ipairs(expired) do
+    local named, key = false, nil
+    for line in string.gmatch(entry, '[^\n]+') do
+      if not named then
+        -- the first line is the lease's name
+        named = true
+      elseif key then
+        take_back(key, line)
+        changed[#changed + 1] = key
+        key = nil
+      else
+        key = line
       end
-      return s, e, p + 3 + n, guess
     end
   end
-  return nil, '[' .. ARGV[p + 2] .. ', ' .. ARGV[p + 1 + n] .. ')', p + 3 + n, guess
-end
-
--- Every window group from ARGV[p]: their count, then each group's window arguments (see window()). The ops of a
--- request mostly share a few layouts, so each is sent and computed once. Returns the starts, the ends (false when
--- the window never ends), the guesses and the index of the next argument; or nil and an error reply.
-local function windows(now, p)
-  local count = tonumber(ARGV[p])
-  local starts, ends, guesses = {}, {}, {}
-  p = p + 1
-  for g = 1, count do
-    local s, e, guess
-    s, e, p, guess = window(now, p)
-    if s == nil then
-      return nil, clock_error(g, now, e)
-    end
-    starts[g], ends[g], guesses[g] = s, e or false, guess or false
+  if #expired > 0 then
+    call('ZREM', leases, unpack(expired))
   end
-  return starts, ends, guesses, p
-end
-
--- The key of the window starting at `start`, from the key Java sent for the window it expected (`guess`): the same
--- key when the replica's clock agrees with Redis, else the same base with the right start.
-local function window_key(key, start, guess)
-  if not guess or tonumber(guess) == start then
-    return key
+  local next_due = call('ZRANGE', leases, 0, 0, 'WITHSCORES')
+  if next_due[2] then
+    call('SET', due, next_due[2])
+  else
+    call('DEL', due)
   end
-  return sub(key, 1, #key - #guess) .. format('%d', start)
-end
-
--- A sent key without its window start, ending in ':'.
-local function key_base(key, guess)
-  return sub(key, 1, #key - #(guess or '0'))
-end
-
--- Milliseconds that a counter of a window ending at `e` lives on from `now`, as text.
-local function ttl(e, now, retention)
-  local left = e + retention - now
-  if left < 1 then
-    left = 1
-  end
-  return format('%d', left)
-end
-
--- Adds `amount` (text) to a counter; a counter that did not exist yet expires `retention` after its window ends (a
--- window that never ends: never).
-local function add_to_counter(key, amount, existed, window_end, now, retention)
-  call('INCRBY', key, amount)
-  if not existed and window_end then
-    call('PEXPIRE', key, ttl(window_end, now, retention))
-  end
-end
-
--- Records changed counter keys in the change log with a new sequence number, except those already recorded after
--- `mark`, the last mark handed to a reader (text, or false for none): no reader has passed them yet, and readers
--- report current values, so their entry already covers this change. Busy counters so cost one ZMSCORE.
-local function log_changes(changed, mark)
-  if #changed == 0 then
-    return
-  end
-  local scores = call('ZMSCORE', KEYS[2], unpack(changed))
-  local last = tonumber(mark or '0')
-  local entries, seq = {}, nil
-  for i = 1, #changed do
-    local score = scores[i]
-    if not score or tonumber(score) <= last then
-      seq = seq or call('INCR', KEYS[3])
-      entries[#entries + 1] = seq
-      entries[#entries + 1] = changed[i]
-    end
-  end
-  if seq then
-    call('ZADD', KEYS[2], unpack(entries))
-  end
+  return changed
 end

@@ -1,32 +1,20 @@
--- Current values of a list of counters, read-only (after prelude.lua).
+-- Current values of counters of one slot group, read-only (after prelude.lua).
 --
--- KEYS       counter keys of the windows the replica's clock expects (see window_key)
+-- KEYS       counter keys of the windows the caller expects at the store time it guessed
 -- ARGV[1]    test time source in ms, or '' for Redis TIME
--- ARGV[2..]  window groups (see windows)
--- then per counter: window group
+-- ARGV[2..3] lo, hi: the store time must lie in [lo, hi) (see reserve.lua), else the reply is {-2, now}
 --
--- Reply: {now, used_1 .. used_n, start of group 1 .. start of group g}, used_i as text.
+-- Reply: {1, now, used_1 .. used_n}, used_i as text.
 
 local now = store_time(ARGV[1])
-local starts, _, guesses, p = windows(now, 2)
-if not starts then
-  return _
+if outside(now, ARGV[2], ARGV[3]) then
+  return {-2, now}
 end
-local n = #KEYS
-local keys = {}
-for i = 1, n do
-  local g = tonumber(ARGV[p + i - 1])
-  keys[i] = window_key(KEYS[i], starts[g], guesses[g])
-end
-local values = {}
-if n > 0 then
-  values = call('MGET', unpack(keys))
-end
-local reply = {now}
-for i = 1, n do
-  reply[1 + i] = values[i] or '0'
-end
-for g = 1, #starts do
-  reply[1 + n + g] = starts[g]
+local reply = {1, now}
+if #KEYS > 0 then
+  local values = call('MGET', unpack(KEYS))
+  for i = 1, #KEYS do
+    reply[i + 2] = values[i] or '0'
+  end
 end
 return reply

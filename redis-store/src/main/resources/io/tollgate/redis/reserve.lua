@@ -1,60 +1,74 @@
--- Check-and-reserve for one request's whole list of limits, atomically (after prelude.lua).
+-- Check-and-reserve for one slot group of a request, atomically (after prelude.lua).
 --
--- KEYS[1..4] marker, change log, change sequence, last mark (see prelude.lua); when the marker is missing nothing
---            changes and the reply is {-1}
--- KEYS[5..]  counter keys of the windows the replica's clock expects (see window_key)
+-- KEYS[1]    data epoch; when it is missing the data was lost, nothing changes and the reply is {-1, now}
+-- KEYS[2]    lease set
+-- KEYS[3]    lease due time
+-- KEYS[4..]  counter keys of the windows the caller expects at the store time it guessed
 -- ARGV[1]    test time source in ms, or '' for Redis TIME
--- ARGV[2]    expired window retention in ms
--- ARGV[3..]  window groups (see windows)
--- then per counter: amount, max, window group
+-- ARGV[2..3] lo, hi: the store time must lie in [lo, hi) (hi '' for none), where every expected window holds it;
+--            else nothing changes and the reply is {-2, now}, for the caller to try again with the windows of now
+-- ARGV[4]    the lease entry to hold the holds under, or '' when nothing is held
+-- ARGV[5]    lease duration in ms
+-- then per counter: need (amount and hold together), threshold (the highest value that still leaves room for the
+-- need, '-1' when nothing does), and when a counter the call creates expires in store time ms ('' for never)
 --
--- Reply: {1, now, admitted (1 or 0), used_1 .. used_n, start of group 1 .. start of group g, marker}, used_i the
--- value before the call as text, marker the data-loss marker's value (which a release of this reservation passes
--- back, see release.lua). Only if every counter fits is every amount added.
+-- Reply: {admitted (1 or 0), now, epoch, used_1 .. used_n, keys given back by expired leases ..}, used_i the value
+-- before the call as text. Every counter is checked before the first write: only if every one has room is every need
+-- taken.
 
 local now = store_time(ARGV[1])
-local retention = tonumber(ARGV[2])
-local starts, ends, guesses, p = windows(now, 3)
-if not starts then
-  return ends
+if outside(now, ARGV[2], ARGV[3]) then
+  return {-2, now}
 end
-local n = #KEYS - 4
-local keys, amounts, maxes, groups = {KEYS[1], KEYS[4]}, {}, {}, {}
-for i = 1, n do
-  local g = tonumber(ARGV[p + 2])
-  amounts[i], maxes[i], groups[i] = ARGV[p], ARGV[p + 1], g
-  keys[i + 2] = window_key(KEYS[i + 4], starts[g], guesses[g])
-  p = p + 3
+local values = call('MGET', unpack(KEYS))
+local epoch = values[1]
+if not epoch then
+  return {-1, now}
 end
--- one read for the marker, the last mark and every counter
-local values = call('MGET', unpack(keys))
-if not values[1] then
-  return {-1}
+local given_back = nil
+if values[3] and now >= tonumber(values[3]) then
+  given_back = expire_leases(KEYS[2], KEYS[3], now)
+  values = call('MGET', unpack(KEYS))
 end
-local reply = {1, now, 1}
+local n = #KEYS - 3
+local reply = {1, now, epoch}
 local admitted = true
+local p = 6
 for i = 1, n do
-  local used = values[i + 2] or '0'
-  reply[3 + i] = used
-  if admitted and not fits(used, amounts[i], maxes[i]) then
+  local used = values[i + 3]
+  reply[i + 3] = used or '0'
+  if admitted and above(used, ARGV[p + 1]) then
     admitted = false
   end
+  p = p + 3
 end
-for g = 1, #starts do
-  reply[3 + n + g] = starts[g]
+if admitted then
+  p = 6
+  for i = 1, n do
+    local need = ARGV[p]
+    if need ~= '0' then
+      local key = KEYS[i + 3]
+      if values[i + 3] then
+        call('INCRBY', key, need)
+      else
+        create(key, need, ARGV[p + 2], now)
+      end
+    end
+    p = p + 3
+  end
+  if ARGV[4] ~= '' then
+    local expiry = now + tonumber(ARGV[5])
+    call('ZADD', KEYS[2], expiry, ARGV[4])
+    if not values[3] then
+      call('SET', KEYS[3], format('%d', expiry))
+    end
+  end
+else
+  reply[1] = 0
 end
-reply[4 + n + #starts] = values[1]
-if not admitted then
-  reply[3] = 0
-  return reply
-end
-local changed = {}
-for i = 1, n do
-  if amounts[i] ~= '0' then
-    local key = keys[i + 2]
-    add_to_counter(key, amounts[i], values[i + 2], ends[groups[i]], now, retention)
-    changed[#changed + 1] = key
+if given_back then
+  for _, key in ipairs(given_back) do
+    reply[#reply + 1] = key
   end
 end
-log_changes(changed, values[2])
 return reply

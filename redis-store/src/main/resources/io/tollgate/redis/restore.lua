@@ -1,30 +1,31 @@
--- Raises counters of still-current windows to at least their snapshot values (after prelude.lua).
+-- Raises counters of one slot group to at least their snapshot values, for windows that have not ended (after
+-- prelude.lua).
 --
--- KEYS[1..4] marker (not read), change log, change sequence, last mark (see prelude.lua)
--- KEYS[5..]  counter keys, window start included
+-- KEYS[1]    data epoch
+-- KEYS[2..]  counter keys
 -- ARGV[1]    test time source in ms, or '' for Redis TIME
--- ARGV[2]    expired window retention in ms
--- then per counter: value, window end in ms ('' when the window never ends)
+-- ARGV[2]    '1' for a restore after data loss: it changes nothing once the epoch is set again (another replica's
+--            restore finished first, and calls may have lowered counters since); '' for a restore on request
+-- then per counter: value, window end in ms ('' when the window never ends), and when the counter expires in store
+-- time ms ('' for never)
 --
 -- Reply: {now, number of counters raised}
 
 local now = store_time(ARGV[1])
-local retention = tonumber(ARGV[2])
-local changed = {}
-for i = 5, #KEYS do
-  local value = ARGV[2 * i - 7]
-  local window_end = ARGV[2 * i - 6]
+if ARGV[2] == '1' and call('EXISTS', KEYS[1]) == 1 then
+  return {now, 0}
+end
+local raised = 0
+local p = 3
+for i = 2, #KEYS do
+  local value, window_end, expiry = ARGV[p], ARGV[p + 1], ARGV[p + 2]
   if window_end == '' or tonumber(window_end) > now then
     local current = call('GET', KEYS[i]) or '0'
-    if compare_sum(current, '0', value) < 0 then
-      if window_end == '' then
-        call('SET', KEYS[i], value)
-      else
-        call('SET', KEYS[i], value, 'PX', ttl(tonumber(window_end), now, retention))
-      end
-      changed[#changed + 1] = KEYS[i]
+    if compare(current, value) < 0 then
+      create(KEYS[i], value, expiry, now)
+      raised = raised + 1
     end
   end
+  p = p + 3
 end
-log_changes(changed, call('GET', KEYS[4]))
-return {now, #changed}
+return {now, raised}

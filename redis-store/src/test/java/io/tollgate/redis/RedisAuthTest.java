@@ -15,6 +15,7 @@ import io.tollgate.WindowSpec;
 import io.tollgate.redis.testing.RedisFixture;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.ReserveResult;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,7 +86,7 @@ class RedisAuthTest {
         try {
             Throwable failure;
             try (RedisGovernanceStore store = RedisGovernanceStore.builder(client).build()) {
-                failure = failureOf(() -> store.reserve(List.of(CounterOp.reserve(LIMIT, 1))));
+                failure = failureOf(() -> store.reserve(List.of(CounterOp.take(LIMIT, 1))));
             } catch (StoreException e) {
                 failure = e;
             }
@@ -96,11 +97,11 @@ class RedisAuthTest {
     }
 
     private static void exercise(RedisGovernanceStore store) {
-        assertThat(reserve(store, CounterOp.reserve(LIMIT, 10)).admitted()).isTrue();
-        assertThat(join(store.charge("r1", List.of(CounterOp.settle(LIMIT, 4, 10, 0))))).isEqualTo(
-                ChargeResult.APPLIED);
-        assertThat(store.changesSince(0).counters()).isNotEmpty();
-        store.restore(store.changesSince(0).counters());
+        ReserveResult reserved = reserve(store, CounterOp.take(LIMIT, 10));
+        assertThat(reserved.admitted()).isTrue();
+        assertThat(join(store.charge("r1", List.of(CounterOp.add(LIMIT, 4))))).isEqualTo(ChargeResult.APPLIED);
+        assertThat(store.changes().counters()).isNotEmpty();
+        store.restore(store.changes().counters());
         assertThat(join(store.read(List.of(LIMIT))).get(0).used()).isEqualTo(14);
     }
 }

@@ -57,7 +57,7 @@ public final class RedisLatencyHarness {
                 List<CounterOp> check = new ArrayList<>();
                 List<CounterOp> charge = new ArrayList<>();
                 for (Limit limit : sevenLevels()) {
-                    check.add(CounterOp.reserve(limit, 1));
+                    check.add(CounterOp.take(limit, 1));
                     charge.add(CounterOp.add(limit, 17));
                 }
                 AtomicLong requestIds = new AtomicLong();

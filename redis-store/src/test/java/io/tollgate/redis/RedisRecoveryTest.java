@@ -62,11 +62,11 @@ class RedisRecoveryTest {
     @Test
     void scriptsAreLoadedAgainAfterScriptFlush() {
         try (RedisGovernanceStore store = RedisGovernanceStore.builder(client).build()) {
-            assertThat(reserve(store, CounterOp.reserve(REQUESTS, 1)).admitted()).isTrue();
+            assertThat(reserve(store, CounterOp.take(REQUESTS, 1)).admitted()).isTrue();
             redis.scriptFlush();
             redis.configResetstat();
 
-            ReserveResult again = reserve(store, CounterOp.reserve(REQUESTS, 1));
+            ReserveResult again = reserve(store, CounterOp.take(REQUESTS, 1));
             assertThat(again.admitted()).isTrue();
             assertThat(again.counters().get(0).used()).isEqualTo(1);
             assertThat(join(store.charge("r1", List.of(CounterOp.add(TOKENS, 7))))).isEqualTo(ChargeResult.APPLIED);
@@ -89,10 +89,10 @@ class RedisRecoveryTest {
         try (RedisGovernanceStore store = RedisGovernanceStore.builder(client)
                 .options(RedisStoreOptions.builder().snapshotSource(source).build()).build()) {
             for (int i = 0; i < 3; i++) {
-                assertThat(reserve(store, CounterOp.reserve(REQUESTS, 1)).admitted()).isTrue();
+                assertThat(reserve(store, CounterOp.take(REQUESTS, 1)).admitted()).isTrue();
             }
             join(store.charge("r1", List.of(CounterOp.add(TOKENS, 40))));
-            persisted.addAll(store.changesSince(0).counters());
+            persisted.addAll(store.changes().counters());
             assertThat(persisted).hasSize(2);
             asked.clear();
 
@@ -101,7 +101,7 @@ class RedisRecoveryTest {
             // many callers find the data gone at once: one restore serves them all
             List<CompletableFuture<ReserveResult>> calls = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
-                calls.add(store.reserve(List.of(CounterOp.reserve(REQUESTS, 0), CounterOp.reserve(TOKENS, 0)))
+                calls.add(store.reserve(List.of(CounterOp.take(REQUESTS, 0), CounterOp.take(TOKENS, 0)))
                         .toCompletableFuture());
             }
             for (CompletableFuture<ReserveResult> call : calls) {
@@ -110,24 +110,24 @@ class RedisRecoveryTest {
             assertThat(asked).singleElement()
                     .satisfies(now -> assertThat(now.toEpochMilli()).isBetween(lost, redisTime(redis)));
 
-            assertThat(reserve(store, CounterOp.reserve(REQUESTS, 1)).admitted()).isTrue();
-            assertThat(reserve(store, CounterOp.reserve(REQUESTS, 1)).admitted()).isTrue();
-            ReserveResult full = reserve(store, CounterOp.reserve(REQUESTS, 1));
+            assertThat(reserve(store, CounterOp.take(REQUESTS, 1)).admitted()).isTrue();
+            assertThat(reserve(store, CounterOp.take(REQUESTS, 1)).admitted()).isTrue();
+            ReserveResult full = reserve(store, CounterOp.take(REQUESTS, 1));
             assertThat(full.admitted()).isFalse();
             assertThat(full.counters().get(0).used()).isEqualTo(5);
-            assertThat(store.changesSince(0).counters()).extracting(s -> s.value()).containsExactlyInAnyOrder(5L, 40L);
+            assertThat(store.changes().counters()).extracting(s -> s.value()).containsExactlyInAnyOrder(5L, 40L);
         }
     }
 
     @Test
     void afterFlushallWithoutASnapshotSourceCountersStartAgain() {
         try (RedisGovernanceStore store = RedisGovernanceStore.builder(client).build()) {
-            reserve(store, CounterOp.reserve(REQUESTS, 4));
+            reserve(store, CounterOp.take(REQUESTS, 4));
             redis.flushall();
-            ReserveResult after = reserve(store, CounterOp.reserve(REQUESTS, 1));
+            ReserveResult after = reserve(store, CounterOp.take(REQUESTS, 1));
             assertThat(after.admitted()).isTrue();
             assertThat(after.counters().get(0).used()).isZero();
-            assertThat(redis.exists("tollgate:v1:{tg}:ready")).isEqualTo(1);
+            assertThat(redis.exists("tollgate:v2:{tg}:epoch")).isEqualTo(1);
         }
     }
 
@@ -147,11 +147,11 @@ class RedisRecoveryTest {
         try (RedisGovernanceStore store = RedisGovernanceStore.builder(client)
                 .options(RedisStoreOptions.builder().snapshotSource(now -> List.copyOf(persisted))
                         .commandTimeout(Duration.ofSeconds(1)).build()).build()) {
-            reserve(store, CounterOp.reserve(REQUESTS, 4));
-            persisted.addAll(store.changesSince(0).counters());
+            reserve(store, CounterOp.take(REQUESTS, 4));
+            persisted.addAll(store.changes().counters());
 
             server.kill();
-            assertThat(TestStores.failureOf(() -> store.reserve(List.of(CounterOp.reserve(REQUESTS, 1)))))
+            assertThat(TestStores.failureOf(() -> store.reserve(List.of(CounterOp.take(REQUESTS, 1)))))
                     .isInstanceOf(StoreException.class);
             server.restart();
 
@@ -159,7 +159,7 @@ class RedisRecoveryTest {
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
             while (after == null && System.nanoTime() < deadline) {
                 try {
-                    after = store.reserve(List.of(CounterOp.reserve(REQUESTS, 1))).toCompletableFuture().join();
+                    after = store.reserve(List.of(CounterOp.take(REQUESTS, 1))).toCompletableFuture().join();
                 } catch (RuntimeException e) {
                     // Lettuce reconnects on its own; until then calls fail within the timeout
                     assertThat(e).hasCauseInstanceOf(StoreException.class);
@@ -169,7 +169,7 @@ class RedisRecoveryTest {
             assertThat(after).isNotNull();
             assertThat(after.admitted()).isTrue();
             assertThat(after.counters().get(0).used()).isEqualTo(4);
-            assertThat(reserve(store, CounterOp.reserve(REQUESTS, 1)).admitted()).isFalse();
+            assertThat(reserve(store, CounterOp.take(REQUESTS, 1)).admitted()).isFalse();
         }
     }
 }

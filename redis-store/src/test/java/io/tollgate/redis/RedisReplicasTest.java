@@ -161,7 +161,7 @@ class RedisReplicasTest {
             clients.add(client);
             Clock clock = clocks.apply(i);
             RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix)
-                    .candidateClock(clock).commandTimeout(Duration.ofSeconds(5)));
+                    .clock(clock).commandTimeout(Duration.ofSeconds(5)));
             stores.add(store);
             resolvers.add(BudgetResolver.create(store, () -> config, clock));
         }

@@ -62,7 +62,7 @@ class RedisRoundTripTest {
     @Test
     void eachCheckAndEachChargeOfSevenLevelsIsExactlyOneEvalsha() throws IOException {
         List<Limit> limits = sevenLevels();
-        List<CounterOp> check = limits.stream().map(l -> CounterOp.reserve(l, 1)).toList();
+        List<CounterOp> check = limits.stream().map(l -> CounterOp.take(l, 1)).toList();
         List<CounterOp> charge = limits.stream().map(l -> CounterOp.add(l, 3)).toList();
         try (RedisGovernanceStore store = RedisGovernanceStore.builder(storeClient).build()) {
             // the first calls set the data-loss marker and may load the scripts

@@ -17,10 +17,13 @@ class RedisStoreOptionsTest {
         assertThat(options.commandTimeout()).isEqualTo(Duration.ofMillis(500));
         assertThat(options.idempotencyKeyLifetime()).isEqualTo(Duration.ofHours(1));
         assertThat(options.expiredWindowRetention()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(options.changeLogRetention()).isEqualTo(Duration.ofHours(1));
+        assertThat(options.leaseDuration()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(options.sweepInterval()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(options.denialCacheSize()).isEqualTo(10_000);
+        assertThat(options.denialRecheck()).isEqualTo(Duration.ofSeconds(1));
         assertThat(options.snapshotSource()).isNull();
         assertThat(options.testTimeSource()).isNull();
-        assertThat(options.candidateClock()).isEqualTo(Clock.systemUTC());
+        assertThat(options.clock()).isEqualTo(Clock.systemUTC());
         assertThat(options.toBuilder().build()).isEqualTo(options);
     }
 
@@ -38,11 +41,18 @@ class RedisStoreOptionsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("idempotencyKeyLifetime: PT-1S");
         assertThatThrownBy(() -> RedisStoreOptions.builder().expiredWindowRetention(Duration.ofSeconds(-1)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expiredWindowRetention: PT-1S");
-        assertThatThrownBy(() -> RedisStoreOptions.builder().changeLogRetention(null).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("changeLogRetention: null");
-        assertThatThrownBy(() -> RedisStoreOptions.builder().candidateClock(null).build())
-                .isInstanceOf(NullPointerException.class).hasMessageContaining("candidateClock");
-        assertThat(RedisStoreOptions.builder().expiredWindowRetention(Duration.ZERO).build().expiredWindowRetention())
-                .isZero();
+        assertThatThrownBy(() -> RedisStoreOptions.builder().leaseDuration(null).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leaseDuration: null");
+        assertThatThrownBy(() -> RedisStoreOptions.builder().sweepInterval(Duration.ofMinutes(5)).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("expiredWindowRetention: PT2M must be at least the sweepInterval PT5M");
+        assertThatThrownBy(() -> RedisStoreOptions.builder().denialCacheSize(-1).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("denialCacheSize: -1");
+        assertThatThrownBy(() -> RedisStoreOptions.builder().denialRecheck(Duration.ofSeconds(-2)).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("denialRecheck: PT-2S");
+        assertThatThrownBy(() -> RedisStoreOptions.builder().clock(null).build())
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("clock");
+        assertThat(RedisStoreOptions.builder().expiredWindowRetention(Duration.ZERO).sweepInterval(Duration.ZERO)
+                .build().expiredWindowRetention()).isZero();
     }
 }

@@ -49,21 +49,22 @@ class RedisTimeoutTest {
     void callsToAPausedRedisFailWithStoreExceptionWithinTheTimeout() throws Exception {
         try (RedisGovernanceStore store = RedisGovernanceStore.builder(client)
                 .options(RedisStoreOptions.builder().commandTimeout(TIMEOUT).build()).build()) {
-            assertThat(reserve(store, CounterOp.reserve(LIMIT, 1)).admitted()).isTrue();
+            assertThat(reserve(store, CounterOp.take(LIMIT, 1)).admitted()).isTrue();
             server.pause();
             try {
                 // not a timing assertion: a guard that the call comes back at all, long before a hang would
-                CompletableFuture<?> check = store.reserve(List.of(CounterOp.reserve(LIMIT, 1))).toCompletableFuture();
+                CompletableFuture<?> check = store.reserve(List.of(CounterOp.take(LIMIT, 1))).toCompletableFuture();
                 assertThatThrownBy(() -> check.get(TIMEOUT.toMillis() + 5_000, TimeUnit.MILLISECONDS))
                         .cause().isInstanceOf(StoreException.class).hasMessageContaining("did not complete within");
                 assertThat(failureOf(() -> store.charge("r1", List.of(CounterOp.add(LIMIT, 1)))))
                         .isInstanceOf(StoreException.class);
-                assertThatThrownBy(() -> store.changesSince(0)).isInstanceOf(StoreException.class);
+                assertThatThrownBy(() -> store.changes()).isInstanceOf(StoreException.class);
             } finally {
                 server.resume();
             }
-            // the connection survives the pause: calls work again
-            assertThat(reserve(store, CounterOp.reserve(LIMIT, 1)).counters().get(0).used()).isBetween(1L, 2L);
+            // the connection survives the pause: calls work again. The calls that timed out were sent, and Redis may
+            // run them once it wakes (the store had reported them failed): at most the reservation and the charge
+            assertThat(reserve(store, CounterOp.take(LIMIT, 1)).counters().get(0).used()).isBetween(1L, 3L);
         }
     }
 
@@ -71,9 +72,9 @@ class RedisTimeoutTest {
     void anUnreachableRedisFailsWithStoreException() {
         try (RedisGovernanceStore store = RedisGovernanceStore.builder(client)
                 .options(RedisStoreOptions.builder().commandTimeout(TIMEOUT).build()).build()) {
-            assertThat(reserve(store, CounterOp.reserve(LIMIT, 1)).admitted()).isTrue();
+            assertThat(reserve(store, CounterOp.take(LIMIT, 1)).admitted()).isTrue();
             server.kill();
-            assertThat(failureOf(() -> store.reserve(List.of(CounterOp.reserve(LIMIT, 1)))))
+            assertThat(failureOf(() -> store.reserve(List.of(CounterOp.take(LIMIT, 1)))))
                     .isInstanceOf(StoreException.class);
             assertThat(failureOf(() -> store.read(List.of(LIMIT)))).isInstanceOf(StoreException.class);
         }

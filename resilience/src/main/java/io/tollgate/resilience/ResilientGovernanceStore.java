@@ -7,17 +7,19 @@ import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.tollgate.Limit;
 import io.tollgate.StoreException;
-import io.tollgate.TollgateListener;
 import io.tollgate.TollgateListener.StoreState;
-import io.tollgate.resilience.internal.AckLog;
+import io.tollgate.TollgateListener;
 import io.tollgate.internal.Listeners;
+import io.tollgate.resilience.internal.AckLog;
 import io.tollgate.resilience.internal.LocalShares;
 import io.tollgate.resilience.internal.UsageBuffer;
 import io.tollgate.spi.ChangeBatch;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterSnapshot;
 import io.tollgate.spi.CounterState;
+import io.tollgate.spi.DataLoss;
 import io.tollgate.spi.FlushAware;
 import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spi.ReserveResult;
@@ -29,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +46,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -70,7 +74,7 @@ import java.util.function.Supplier;
  * default the Redis store's command timeout plus 100 ms): when the primary has not answered by then, the policy
  * answers a reservation, a charge is buffered, and a read fails with a {@link StoreException}. A caller never waits
  * longer, whatever the primary does (a paused Redis included), also when a flush read holds its call (below).
- * {@link #changesSince} and {@link #restore} are off the hot path and bounded by the primary's own timeouts.
+ * {@link #changes} and {@link #restore} are off the hot path and bounded by the primary's own timeouts.
  *
  * <h2>Circuit breaker</h2>
  * A resilience4j {@link CircuitBreaker} counts the primary's failures and timeouts (a {@link StoreException}; bad
@@ -214,7 +218,7 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         String name = "Tollgate " + NAME + " over " + primary;
         this.buffer = new UsageBuffer(options.bufferCapacity(), listener, LOG, name);
         this.acks = new AckLog(options.replayLogCapacity(), LOG, name);
-        this.shares = new LocalShares(options);
+        this.shares = new LocalShares(options, primary.leaseDuration());
         // no secret in here: a random id per store instance
         this.keyPrefix = "tollgate-resilient:" + UUID.randomUUID() + ":";
         breaker.getEventPublisher().onStateTransition(this::onTransition);
@@ -276,7 +280,7 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
             }
             call.send(() -> primary.reserve(ops), (result, failure) -> {
                 boolean took = failure == null && result.admitted() && !result.isDegraded();
-                acks.reservationDone(epoch, took ? ops : null);
+                acks.reservationDone(epoch, took ? LocalShares.kept(ops) : null);
                 if (took && call.expired()) {
                     late.admittedByPrimary();
                 }
@@ -294,10 +298,24 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         });
     }
 
+    /**
+     * Charges the primary, or buffers the charge when it cannot answer. A charge that settles a lease of a reservation
+     * the failure policy admitted gives that lease back here; the primary gets the usage only (it never held the
+     * estimates), so the sums do not depend on whether the reservation's replay or the settle reaches it first.
+     */
     @Override
-    public CompletionStage<ChargeResult> charge(String idempotencyKey, List<CounterOp> ops) {
+    public CompletionStage<ChargeResult> charge(String idempotencyKey, List<CounterOp> list) {
         Objects.requireNonNull(idempotencyKey, "idempotencyKey");
-        Objects.requireNonNull(ops, "ops");
+        Objects.requireNonNull(list, "ops");
+        CounterOps ops = CounterOps.from(list);
+        if (LocalShares.isLocal(ops.settles())) {
+            shares.settle(ops.settles());
+            ops = ops.settling(null);
+        }
+        return chargePrimary(idempotencyKey, ops);
+    }
+
+    private CompletionStage<ChargeResult> chargePrimary(String idempotencyKey, CounterOps ops) {
         if (!permitted()) {
             return buffered(idempotencyKey, ops, true);
         }
@@ -333,37 +351,34 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
      * @throws StoreException when the primary cannot answer or its circuit is open
      */
     @Override
-    public ChangeBatch changesSince(long mark) {
+    public ChangeBatch changes() {
         if (!permitted()) {
-            throw unavailable("changesSince");
+            throw unavailable("changes");
         }
         boolean logging = options.replayLogCapacity() > 0;
         if (logging) {
             acks.activate();
-        }
-        if (logging) {
             // before the read, so that the hold of the gate stays as short as the read itself
-            acks.confirm(mark);
             if (permitted()) {
                 probe();
             }
         }
         long read = logging ? acks.beginRead(timeoutNanos) : 0;
-        long nextMark = -1;
+        long sequence = -1;
         try {
             long start = System.nanoTime();
             try {
-                ChangeBatch batch = primary.changesSince(mark);
-                settle("changesSince", System.nanoTime() - start, null);
-                nextMark = batch.nextMark();
+                ChangeBatch batch = primary.changes();
+                settle("changes", System.nanoTime() - start, null);
+                sequence = batch.sequence();
                 return batch;
             } catch (RuntimeException e) {
-                settle("changesSince", System.nanoTime() - start, e);
+                settle("changes", System.nanoTime() - start, e);
                 throw e;
             }
         } finally {
             if (logging) {
-                acks.endRead(read, nextMark);
+                acks.endRead(read, sequence);
             }
         }
     }
@@ -374,10 +389,43 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         primary.restore(snapshots);
     }
 
-    /** A snapshot flusher persisted the changes read up to {@code mark}: they need no replay any more. */
+    /** A snapshot flusher persisted the batches up to {@code sequence}: their usage needs no replay any more. */
     @Override
-    public void flushed(long mark) {
-        acks.confirm(mark);
+    public void flushed(long sequence) {
+        acks.confirm(sequence);
+    }
+
+    @Override
+    public Duration leaseDuration() {
+        return primary.leaseDuration();
+    }
+
+    /**
+     * Extends a lease of the primary, or of the failure policy's local shares; false while the primary cannot answer
+     * (a lease may then expire during a long outage, and the estimates it held are given back early).
+     */
+    @Override
+    public CompletionStage<Boolean> extendLease(String lease) {
+        Objects.requireNonNull(lease, "lease");
+        if (LocalShares.isLocal(lease)) {
+            return shares.extend(lease);
+        }
+        if (!permitted()) {
+            return CompletableFuture.completedFuture(false);
+        }
+        Call<Boolean> call = new Call<>("extendLease");
+        call.send(() -> primary.extendLease(lease), null);
+        return call.out.exceptionally(failure -> false);
+    }
+
+    @Override
+    public Optional<Duration> callTimeout() {
+        return Optional.of(timeout);
+    }
+
+    @Override
+    public void onDataLoss(Consumer<DataLoss> listener) {
+        primary.onDataLoss(listener);
     }
 
     /**
@@ -426,16 +474,20 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         return breaker.getState() == CircuitBreaker.State.CLOSED && breaker.tryAcquirePermission();
     }
 
-    /** The policy's answer; an admitted one buffers the amounts it took, for the primary to count later. */
+    /**
+     * The policy's answer; an admitted one buffers what it took for good (request slots), for the primary to count
+     * later. What it holds (estimates) stays local: its settle gives it back here.
+     */
     private ReserveResult policyReserve(List<CounterOp> ops, LateAnswer late) {
         ReserveResult answer = shares.reserve(ops);
         if (answer.admitted()) {
+            CounterOps kept = LocalShares.kept(ops);
             boolean taken = false;
-            for (CounterOp op : ops) {
-                taken |= op.amount() > 0;
+            for (int i = 0; i < kept.size(); i++) {
+                taken |= kept.amount(i) > 0;
             }
             if (taken) {
-                UsageBuffer.Entry entry = new UsageBuffer.Entry(newKey("admitted"), ops);
+                UsageBuffer.Entry entry = new UsageBuffer.Entry(newKey("admitted"), kept);
                 if (late == null) {
                     buffer.offer(entry);
                 } else {

@@ -67,7 +67,7 @@ class ResilientGovernanceStoreTest {
         store(ResilientStoreOptions.builder().policy(FailurePolicy.FAIL_OPEN));
         primary.mode = Mode.HUNG;
 
-        ReserveResult answer = store.reserve(List.of(CounterOp.reserve(REQUESTS, 1))).toCompletableFuture()
+        ReserveResult answer = store.reserve(List.of(CounterOp.take(REQUESTS, 1))).toCompletableFuture()
                 .get(5, TimeUnit.SECONDS);
         ChargeResult charged = store.charge("c-1", List.of(CounterOp.add(TOKENS, 5))).toCompletableFuture()
                 .get(5, TimeUnit.SECONDS);
@@ -86,7 +86,7 @@ class ResilientGovernanceStoreTest {
         store(ResilientStoreOptions.builder().policy(FailurePolicy.FAIL_CLOSED));
         primary.mode = Mode.DOWN;
         for (int i = 0; i < 10; i++) {
-            ReserveResult answer = join(store.reserve(List.of(CounterOp.reserve(REQUESTS, 1))));
+            ReserveResult answer = join(store.reserve(List.of(CounterOp.take(REQUESTS, 1))));
             assertThat(answer.isUnavailable()).isTrue();
             assertThat(answer.retryAfter()).isEqualTo(Duration.ofSeconds(1));
             assertThat(join(store.charge("c-" + i, List.of(CounterOp.add(TOKENS, 10)))))
@@ -94,7 +94,7 @@ class ResilientGovernanceStoreTest {
         }
         assertThat(store.state()).isEqualTo(StoreState.UNAVAILABLE);
         int callsWhileOpen = primary.calls;
-        join(store.reserve(List.of(CounterOp.reserve(REQUESTS, 1))));
+        join(store.reserve(List.of(CounterOp.take(REQUESTS, 1))));
         assertThat(primary.calls).as("an open circuit does not call the primary").isEqualTo(callsWhileOpen);
 
         primary.mode = Mode.UP;
@@ -132,7 +132,7 @@ class ResilientGovernanceStoreTest {
         primary.mode = Mode.DOWN;
         int admitted = 0;
         for (int i = 0; i < 10; i++) {
-            ReserveResult answer = join(store.reserve(List.of(CounterOp.reserve(ten, 1))));
+            ReserveResult answer = join(store.reserve(List.of(CounterOp.take(ten, 1))));
             assertThat(answer.isDegraded()).isTrue();
             assertThat(answer.counters().get(0).limit().max()).isEqualTo(3);
             admitted += answer.admitted() ? 1 : 0;
@@ -153,7 +153,7 @@ class ResilientGovernanceStoreTest {
         long expectedTokens = 0;
         long expectedRequests = 0;
         for (int i = 0; i < 50; i++) {
-            assertThat(join(store.reserve(List.of(CounterOp.reserve(REQUESTS, 1)))).admitted()).isTrue();
+            assertThat(join(store.reserve(List.of(CounterOp.take(REQUESTS, 1)))).admitted()).isTrue();
             expectedRequests++;
             join(store.charge("before-" + i, List.of(CounterOp.add(TOKENS, i))));
             expectedTokens += i;
@@ -164,7 +164,7 @@ class ResilientGovernanceStoreTest {
         // these nine charges and reservations were acknowledged after the last flush: only the lost data had them
         primary.loseData();
         // the first call after the loss restores from the snapshots, then runs: the decorator sees the restore
-        assertThat(join(store.reserve(List.of(CounterOp.reserve(REQUESTS, 1)))).admitted()).isTrue();
+        assertThat(join(store.reserve(List.of(CounterOp.take(REQUESTS, 1)))).admitted()).isTrue();
         expectedRequests++;
         assertThat(restores.runs()).isEqualTo(1);
         await(() -> store.stats().dataLosses() == 1 && store.stats().buffered() == 0);
@@ -214,20 +214,18 @@ class ResilientGovernanceStoreTest {
 
     private enum Mode { UP, DOWN, HUNG }
 
-    /** What a snapshot flusher does, without a database: reads, keeps the values, reports the mark persisted. */
+    /** What a snapshot flusher does, without a database: reads, keeps the latest values, reports them persisted. */
     private static final class Flusher {
         ResilientGovernanceStore store;
         final Map<String, CounterSnapshot> persisted = new java.util.concurrent.ConcurrentHashMap<>();
-        long mark;
 
         void flush() {
-            ChangeBatch batch = store.changesSince(mark);
+            ChangeBatch batch = store.changes();
             for (CounterSnapshot snapshot : batch.counters()) {
                 persisted.merge(snapshot.counter() + "@" + snapshot.window().startMillis(), snapshot,
-                        (a, b) -> a.value() >= b.value() ? a : b);
+                        (a, b) -> a.version() >= b.version() ? a : b);
             }
-            mark = batch.nextMark();
-            store.flushed(mark);
+            store.flushed(batch.sequence());
         }
     }
 
@@ -282,11 +280,21 @@ class ResilientGovernanceStoreTest {
         }
 
         @Override
-        public ChangeBatch changesSince(long mark) {
+        public ChangeBatch changes() {
             if (mode != Mode.UP) {
                 throw new StoreException("primary: down");
             }
-            return memory.changesSince(mark);
+            return memory.changes();
+        }
+
+        @Override
+        public Duration leaseDuration() {
+            return memory.leaseDuration();
+        }
+
+        @Override
+        public CompletionStage<Boolean> extendLease(String lease) {
+            return answer(() -> memory.extendLease(lease));
         }
 
         @Override

@@ -19,7 +19,7 @@ import java.util.List;
 @RegisterConstructorMapper(SnapshotRow.class)
 public interface SnapshotDao {
 
-    /** Raises each row to at least its amount, inserting missing rows; never lowers an amount. */
+    /** Writes each row whose version is higher than the stored one's, inserting missing rows: the latest wins. */
     @SqlBatch
     void upsertSnapshots(@BindMethods List<SnapshotRow> rows);
 

@@ -9,7 +9,7 @@ import io.tollgate.spi.CounterSnapshot;
 
 /** One row of {@code tollgate_usage_snapshot}; instants are epoch milliseconds. Immutable and thread-safe. */
 public record SnapshotRow(String holderKind, String holderId, String metric, String windowId, long windowStart,
-                          long windowEnd, long amount, long updatedAt) {
+                          long windowEnd, long amount, long version, long updatedAt) {
 
     /** Column widths of the schema, in characters. */
     public static final int MAX_HOLDER_ID = 512;
@@ -19,7 +19,7 @@ public record SnapshotRow(String holderKind, String holderId, String metric, Str
         CounterId counter = snapshot.counter();
         return new SnapshotRow(counter.holder().kind().name(), counter.holder().id(), counter.metric().name(),
                 counter.windowId(), snapshot.window().startMillis(), snapshot.window().endMillis(), snapshot.value(),
-                updatedAt);
+                snapshot.version(), updatedAt);
     }
 
     /** Whether the counter's texts fit the columns; one that does not is never written (it would fail the batch). */
@@ -38,6 +38,6 @@ public record SnapshotRow(String holderKind, String holderId, String metric, Str
     }
 
     public CounterSnapshot toSnapshot() {
-        return new CounterSnapshot(counterId(), window(), amount);
+        return new CounterSnapshot(counterId(), window(), amount, version);
     }
 }

@@ -44,7 +44,7 @@ public final class Counters {
 
     /** Every counter value the store holds, keyed like {@link #rows(DataSource)}. */
     public static Map<String, Long> values(InMemoryGovernanceStore store) {
-        return keyed(store.changesSince(0).counters());
+        return keyed(store.snapshot());
     }
 
     public static Map<String, Long> keyed(Collection<CounterSnapshot> snapshots) {

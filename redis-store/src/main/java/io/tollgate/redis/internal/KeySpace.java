@@ -15,27 +15,27 @@ import java.util.zip.CRC32;
  * The names of every key the store writes, and the way back from a counter key to its counter.
  *
  * <pre>
- *   &lt;prefix&gt;:v1:c:{tag}:&lt;kind&gt;:&lt;id&gt;:&lt;metric&gt;:&lt;windowId&gt;:&lt;windowStart&gt;   a counter of one window
- *   &lt;prefix&gt;:v1:{tag}:changed                                                 change log of the tag (sorted set)
- *   &lt;prefix&gt;:v1:{tag}:seq                                                     change sequence number of the tag
- *   &lt;prefix&gt;:v1:{tag}:mark                                                    last sequence number handed out
- *   &lt;prefix&gt;:v1:{tag}:marks                                                   sequence numbers by time read
- *   &lt;prefix&gt;:v1:{tag}:ready                                                   data-loss marker of the tag
- *   &lt;prefix&gt;:v1:{tag}:i:&lt;idempotency key&gt;                                       charge seen (in this tag)
- *   &lt;prefix&gt;:v1:{tg}:cursor[:&lt;mark&gt;]                                          Cluster only: change log marks
+ *   &lt;prefix&gt;:v2:c:{tag}:&lt;kind&gt;:&lt;id&gt;:&lt;metric&gt;:&lt;windowId&gt;:&lt;windowStart&gt;   a counter of one window
+ *   &lt;prefix&gt;:v2:{tag}:epoch                                                 data epoch of the tag
+ *   &lt;prefix&gt;:v2:{tag}:leases                                                lease set of the tag
+ *   &lt;prefix&gt;:v2:{tag}:lease-due                                             earliest lease expiry of the tag
+ *   &lt;prefix&gt;:v2:{tag}:version                                               flush version sequence of the tag
+ *   &lt;prefix&gt;:v2:{tag}:i:&lt;idempotency key&gt;                                     a charge seen (in this tag)
+ *   &lt;prefix&gt;:v2:{tg}:sweep                                                   who sweeps every counter now
  * </pre>
  *
  * Ids, window ids and idempotency keys are {@linkplain #escape percent-encoded}, so no id can add a segment or a
  * hash tag. Every key carries a hash tag, and every script touches the keys of one tag only:
  * <ul>
  *   <li>standalone Redis: one tag, {@code {tg}}, for every key, so one script covers a whole request;</li>
- *   <li>Redis Cluster: {@value #CLUSTER_TAGS} tags {@code {tg0}} .. {@code {tg1023}}, each with its own change log,
- *       sequence and data-loss marker. A holder's counters take the tag of its {@linkplain RedisPlacement#anchor
- *       anchor}, by a CRC-32 of the anchor's kind and id: holders that share an anchor share a slot, and the anchors
- *       spread evenly over the cluster's slots. A fixed number of tags keeps the store's own keys (and the work of
- *       reading every change log) bounded, however many holders there are.</li>
+ *   <li>Redis Cluster: {@value #CLUSTER_TAGS} tags {@code {tg0}} .. {@code {tg1023}}, each with its own epoch, leases
+ *       and version. A holder's counters take the tag of its {@linkplain RedisPlacement#anchor anchor}, by a CRC-32 of
+ *       the anchor's kind and id: holders that share an anchor share a slot, and the anchors spread evenly over the
+ *       cluster's slots. A fixed number of tags keeps the store's own keys bounded, however many holders there
+ *       are.</li>
  * </ul>
- * {@link #tagOf(Holder)} is the one place that chooses a holder's tag.
+ * {@link #tagOf(Holder)} is the one place that chooses a holder's tag, {@link TagKeys} the one place that names a
+ * tag's own keys.
  *
  * <p>Immutable and thread-safe (given a thread-safe placement).
  */
@@ -44,7 +44,7 @@ public final class KeySpace {
     /** Number of hash tags on Redis Cluster. Part of the key layout: changing it moves every counter. */
     public static final int CLUSTER_TAGS = 1024;
 
-    private static final String VERSION = ":v1:";
+    private static final String VERSION = ":v2:";
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
     private static final HolderKind[] KINDS = HolderKind.values();
     private static final Metric[] METRICS = Metric.values();
@@ -55,18 +55,8 @@ public final class KeySpace {
     /** Null on standalone Redis: one tag for everything. */
     private final RedisPlacement placement;
     private final String[] tags;
-    private final String[] ready;
-    private final String[] changed;
-    private final String[] sequence;
-    private final String[] mark;
-    private final String[] marks;
-    private final String[] idempotencyHead;
-    private final String cursor;
-
-    /** The standalone layout. */
-    public KeySpace(String prefix) {
-        this(prefix, null);
-    }
+    private final TagKeys[] tagKeys;
+    private final String sweep;
 
     private KeySpace(String prefix, RedisPlacement placement) {
         this.prefix = prefix;
@@ -74,24 +64,24 @@ public final class KeySpace {
         this.counterHead = prefix + VERSION + "c:";
         int count = placement == null ? 1 : CLUSTER_TAGS;
         tags = new String[count];
-        ready = new String[count];
-        changed = new String[count];
-        sequence = new String[count];
-        mark = new String[count];
-        marks = new String[count];
-        idempotencyHead = new String[count];
+        tagKeys = new TagKeys[count];
         for (int t = 0; t < count; t++) {
             String tag = placement == null ? STORE_TAG : "{tg" + t + "}";
             String head = prefix + VERSION + tag;
             tags[t] = tag;
-            ready[t] = head + ":ready";
-            changed[t] = head + ":changed";
-            sequence[t] = head + ":seq";
-            mark[t] = head + ":mark";
-            marks[t] = head + ":marks";
-            idempotencyHead[t] = head + ":i:";
+            tagKeys[t] = new TagKeys(head + ":epoch", head + ":leases", head + ":lease-due", head + ":version",
+                    head + ":i:");
         }
-        cursor = prefix + VERSION + STORE_TAG + ":cursor";
+        sweep = prefix + VERSION + STORE_TAG + ":sweep";
+    }
+
+    /** The keys of one tag that every script of the tag may name. Immutable and thread-safe. */
+    public record TagKeys(String epoch, String leases, String leaseDue, String version, String idempotencyHead) {
+
+        /** The idempotency key of a charge in this tag. */
+        public String idempotency(String idempotencyKey) {
+            return idempotencyHead.concat(escape(idempotencyKey));
+        }
     }
 
     /** The standalone layout: one tag for every key. */
@@ -119,6 +109,16 @@ public final class KeySpace {
         return tags.length;
     }
 
+    /** The keys of tag {@code tag} (an index from 0 to {@link #tagCount()} - 1). */
+    public TagKeys tagKeys(int tag) {
+        return tagKeys[tag];
+    }
+
+    /** The key that names which replica sweeps every counter now. */
+    public String sweep() {
+        return sweep;
+    }
+
     /** The hash tag of a holder's counters, as an index from 0 to {@link #tagCount()} - 1. */
     public int tagOf(Holder holder) {
         if (placement == null) {
@@ -141,47 +141,25 @@ public final class KeySpace {
         return prefix;
     }
 
-    /** The data-loss marker of a tag. */
-    public String ready(int tag) {
-        return ready[tag];
+    /** The tag of a counter key this space wrote, from its braces; -1 for any other text. */
+    public int tagOfKey(String key) {
+        if (placement == null) {
+            return key.startsWith(counterHead) ? 0 : -1;
+        }
+        int open = counterHead.length();
+        if (!key.startsWith(counterHead) || key.length() < open + 5 || !key.startsWith("{tg", open)) {
+            return -1;
+        }
+        int close = key.indexOf('}', open);
+        try {
+            int tag = Integer.parseInt(key, open + 3, close, 10);
+            return tag >= 0 && tag < tags.length ? tag : -1;
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            return -1;
+        }
     }
 
-    /** The change log of a tag: member counter key, score the change sequence number of its last change. */
-    public String changed(int tag) {
-        return changed[tag];
-    }
-
-    /** The change sequence of a tag: incremented by every script call that changes a counter of it. */
-    public String sequence(int tag) {
-        return sequence[tag];
-    }
-
-    /** The last sequence number of a tag handed to a change log reader. */
-    public String mark(int tag) {
-        return mark[tag];
-    }
-
-    /** Sequence numbers of a tag by the store time they were read at, to trim the change log by age. */
-    public String marks(int tag) {
-        return marks[tag];
-    }
-
-    /** Cluster only: the counter of change log marks; the mark {@code m}'s sequence numbers are at {@code :m}. */
-    public String cursor() {
-        return cursor;
-    }
-
-    /** The data-loss marker of the only tag of the standalone layout. */
-    public String ready() {
-        return ready[0];
-    }
-
-    /** The idempotency key of a charge in a tag. */
-    public String idempotency(int tag, String idempotencyKey) {
-        return idempotencyHead[tag].concat(escape(idempotencyKey));
-    }
-
-    /** A counter key without its window start: the scripts append {@code :<windowStart>}. */
+    /** A counter key without its window start, ending before the {@code :} that precedes the start. */
     public String counterBase(CounterId counter) {
         Holder holder = counter.holder();
         return new StringBuilder(96)

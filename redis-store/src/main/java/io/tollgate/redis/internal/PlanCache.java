@@ -1,55 +1,93 @@
 package io.tollgate.redis.internal;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tollgate.Limit;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.TreeMap;
 
 /**
- * {@link LimitPlan}s by limit, so the hot path builds no key strings. Bounded: per-user limits can come in millions,
- * so past {@link #MAX_PLANS} the cache starts again empty (a plan is cheap to rebuild; a lost entry costs one string
- * build). Emptied too when the placement's version changes, since a holder's key may then change.
+ * The plans of every list, cached by the list's identity and the limits' plans by limit, both bounded: per-user
+ * limits can come in millions, and a plan is cheap to build again.
  *
  * <p>Thread-safe.
  */
 public final class PlanCache {
 
-    static final int MAX_PLANS = 65_536;
+    private static final int MAX_LISTS = 65_536;
 
     private final KeySpace keys;
-    private final ConcurrentHashMap<Limit, LimitPlan> plans = new ConcurrentHashMap<>();
+    private final long retentionMillis;
+    // weak keys compare by identity: the core's resolved lists are the keys
+    private final Cache<List<Limit>, RequestPlan> lists =
+            Caffeine.newBuilder().weakKeys().maximumSize(MAX_LISTS).build();
+    private final Cache<Limit, LimitPlan> limits =
+            Caffeine.newBuilder().maximumSize(MAX_LISTS).build();
     private volatile Object version;
 
-    public PlanCache(KeySpace keys) {
+    public PlanCache(KeySpace keys, long retentionMillis) {
         this.keys = keys;
+        this.retentionMillis = retentionMillis;
         this.version = keys.placementVersion();
     }
 
-    /** The placement version to pass to {@link #plan} for the calls of one store call. */
-    public Object version() {
+    /**
+     * The plan of {@code limits}; kept for the next call when {@code shared} (the core passes the same list
+     * again).
+     *
+     * @throws IllegalArgumentException if the list names one counter twice
+     */
+    public RequestPlan plan(List<Limit> limits, boolean shared) {
         Object current = keys.placementVersion();
         if (current != version) {
-            // anchors may have moved: drop every plan rather than rebuild them one by one
-            plans.clear();
+            // anchors may have moved: every key may change
+            this.limits.invalidateAll();
+            lists.invalidateAll();
             version = current;
         }
-        return current;
-    }
-
-    /**
-     * The plan of a limit under the placement {@code version} (read before, so a plan labelled with a version was
-     * built with that placement or a newer one, and is rebuilt when in doubt).
-     */
-    public LimitPlan plan(Limit limit, Object version) {
-        LimitPlan plan = plans.get(limit);
-        if (plan != null && plan.placementVersion() == version) {
+        RequestPlan plan = shared ? lists.getIfPresent(limits) : null;
+        if (plan != null && plan.placementVersion() == current) {
             return plan;
         }
-        if (plans.size() >= MAX_PLANS) {
-            plans.clear();
+        plan = build(limits, current);
+        if (shared) {
+            lists.put(limits, plan);
         }
-        LimitPlan built = new LimitPlan(limit, keys.counterBase(limit.counterId()), keys.tagOf(limit.holder()),
-                version);
-        plans.put(limit, built);
-        return built;
+        return plan;
+    }
+
+    private RequestPlan build(List<Limit> list, Object placementVersion) {
+        int n = list.size();
+        LimitPlan[] plans = new LimitPlan[n];
+        for (int i = 0; i < n; i++) {
+            Limit limit = Objects.requireNonNull(list.get(i), "limits[" + i + "]");
+            plans[i] = limits.get(limit, l -> new LimitPlan(l, keys.counterBase(l.counterId()),
+                    keys.tagOf(l.holder()), retentionMillis));
+            for (int j = 0; j < i; j++) {
+                if (plans[j].keyBase().equals(plans[i].keyBase())) {
+                    throw new IllegalArgumentException("ops name the counter " + limit.counterId() + " twice");
+                }
+            }
+        }
+        if (n == 0) {
+            return new RequestPlan(list, new SlotGroup[] {new SlotGroup(0, keys.tagKeys(0), new int[0],
+                    new LimitPlan[0])}, placementVersion);
+        }
+        TreeMap<Integer, List<Integer>> byTag = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            byTag.computeIfAbsent(plans[i].tag(), t -> new ArrayList<>()).add(i);
+        }
+        SlotGroup[] groups = new SlotGroup[byTag.size()];
+        int g = 0;
+        for (var entry : byTag.entrySet()) {
+            int[] index = entry.getValue().stream().mapToInt(Integer::intValue).toArray();
+            LimitPlan[] groupPlans = Arrays.stream(index).mapToObj(i -> plans[i]).toArray(LimitPlan[]::new);
+            groups[g++] = new SlotGroup(entry.getKey(), keys.tagKeys(entry.getKey()), index, groupPlans);
+        }
+        return new RequestPlan(list, groups, placementVersion);
     }
 }

@@ -3,44 +3,52 @@ package io.tollgate.redis.internal;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.tollgate.StoreException;
+import io.tollgate.StoreRefusedException;
 import io.tollgate.TollgateException;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * Script calls and their failures: {@code EVALSHA} with a reload on {@code NOSCRIPT}, every call bounded by the
  * command timeout on the caller's side (a paused Redis never hangs a caller), and every failure turned into the
- * exception the store's contract names.
+ * exception the store's contract names: a {@link StoreException} when Redis cannot answer now (timeout, connection,
+ * loading, failover), a {@link StoreRefusedException} when it answered with an error that a retry will not change,
+ * an {@link ArithmeticException} for a counter that would overflow.
  *
  * <p>On Redis Cluster a script call goes to the node that serves its keys' slot, and each node has its own script
- * cache (a node that just joined, or a replica promoted after a {@code SCRIPT FLUSH}, may not know a script): there
- * the reload is an {@code EVAL} of the source, which Lettuce routes like the failed call and which leaves the script
- * cached on that node; standalone Redis loads the script with {@code SCRIPT LOAD}.
+ * cache: there the reload is an {@code EVAL} of the source, which Lettuce routes like the failed call and which leaves
+ * the script cached on that node; standalone Redis loads the script with {@code SCRIPT LOAD}.
  *
  * <p>Thread-safe: Lettuce pipelines concurrent commands on the one shared connection.
  */
-public final class RedisCalls {
+public final class RedisCalls implements AutoCloseable {
 
     /** Name used in exception messages. */
     public static final String STORE = "redis store";
 
     private static final String OVERFLOW = "TOLLGATE_OVERFLOW ";
-    private static final String CLOCK = "TOLLGATE_CLOCK ";
+    /** Error replies that say the server cannot answer now, not that the call is wrong. */
+    private static final List<String> TRANSIENT = List.of("LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN",
+            "TRYAGAIN", "READONLY", "NOREPLICAS", "MOVED", "ASK");
 
     private final RedisClusterAsyncCommands<String, String> commands;
     private final boolean cluster;
     private final Duration timeout;
-    private final long timeoutMillis;
+    private final Deadlines deadlines;
 
     /**
      * @param commands the connection's commands: a standalone connection's, or a cluster connection's (which route
@@ -51,7 +59,8 @@ public final class RedisCalls {
         this.commands = commands;
         this.cluster = cluster;
         this.timeout = timeout;
-        this.timeoutMillis = timeout.toMillis();
+        this.deadlines = new Deadlines(timeout.toNanos(), (call, operation) -> call.completeExceptionally(
+                StoreException.timeout(STORE, operation, timeout, null)), "tollgate-redis-deadlines");
     }
 
     public RedisClusterAsyncCommands<String, String> commands() {
@@ -63,23 +72,48 @@ public final class RedisCalls {
     }
 
     /**
-     * Runs a script by its digest; if Redis no longer has it (restarted, {@code SCRIPT FLUSH}, a new node), loads it
-     * and runs it again, once. Every key must be in one slot on Redis Cluster. Not bounded: see {@link #bounded}.
+     * Runs a script by its digest, reading the reply with a fresh {@code output}; if Redis no longer has the script
+     * (restarted, {@code SCRIPT FLUSH}, a new node), loads it and runs it again, once. Every key must be in one slot on
+     * Redis Cluster. Bounded by the command timeout; failures translated.
      */
-    public CompletableFuture<List<Object>> eval(Script script, String[] keys, String[] args) {
-        CompletableFuture<List<Object>> call =
-                commands.<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI, keys, args).toCompletableFuture();
-        return call.exceptionallyCompose(failure -> {
+    public <T> CompletableFuture<T> script(LuaScript script, String[] keys, String[] args,
+                                           Supplier<? extends ScriptOutput<T>> output, String operation) {
+        CompletableFuture<T> call;
+        try {
+            call = dispatch(CommandType.EVALSHA, script.sha(), keys, args, output.get());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(translate(e, operation));
+        }
+        return bounded(call.exceptionallyCompose(failure -> {
             if (!(unwrap(failure) instanceof RedisNoScriptException)) {
                 return CompletableFuture.failedFuture(failure);
             }
             if (cluster) {
-                return commands.<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args)
-                        .toCompletableFuture();
+                return dispatch(CommandType.EVAL, script.source(), keys, args, output.get());
             }
-            return commands.scriptLoad(script.source()).toCompletableFuture().thenCompose(sha ->
-                    commands.<List<Object>>evalsha(sha, ScriptOutputType.MULTI, keys, args).toCompletableFuture());
-        });
+            return commands.scriptLoad(script.source()).toCompletableFuture()
+                    .thenCompose(sha -> dispatch(CommandType.EVALSHA, sha, keys, args, output.get()));
+        }), operation);
+    }
+
+    private <T> CompletableFuture<T> dispatch(CommandType type, String scriptOrSha, String[] keys, String[] args,
+                                              ScriptOutput<T> output) {
+        CommandArgs<String, String> command = new CommandArgs<>(StringCodec.UTF8)
+                .add(scriptOrSha).add(keys.length).addKeys(keys).addValues(args);
+        return commands.dispatch(type, output, command).toCompletableFuture();
+    }
+
+    /**
+     * Loads every script (standalone Redis), so that the first calls need no reload; on Redis Cluster each node loads
+     * a script on its first call. Waits at most the command timeout per script.
+     */
+    public void loadScripts() {
+        if (cluster) {
+            return;
+        }
+        for (LuaScript script : LuaScript.values()) {
+            await(commands.scriptLoad(script.source()), "load scripts");
+        }
     }
 
     /**
@@ -87,8 +121,8 @@ public final class RedisCalls {
      * first; every other failure translated by {@link #translate}.
      */
     public <T> CompletableFuture<T> bounded(CompletableFuture<T> stage, String operation) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        stage.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((value, failure) -> {
+        CompletableFuture<T> result = deadlines.watch(new CompletableFuture<>(), operation);
+        stage.whenComplete((value, failure) -> {
             if (failure == null) {
                 result.complete(value);
             } else {
@@ -101,7 +135,7 @@ public final class RedisCalls {
     /** Waits, on a thread that may block, for a stage; at most the command timeout. */
     public <T> T await(CompletionStage<T> stage, String operation) {
         try {
-            return stage.toCompletableFuture().get(timeoutMillis, TimeUnit.MILLISECONDS);
+            return stage.toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException(STORE + ": interrupted during " + operation, e);
@@ -110,7 +144,7 @@ public final class RedisCalls {
         }
     }
 
-    /** The exception a store call reports for a failure. */
+    /** The exception a store call reports for a failure; a failure already translated is returned as it is. */
     public RuntimeException translate(Throwable failure, String operation) {
         Throwable cause = unwrap(failure);
         if (cause instanceof TimeoutException || cause instanceof RedisCommandTimeoutException) {
@@ -127,8 +161,9 @@ public final class RedisCalls {
                 overflow.initCause(cause);
                 return overflow;
             }
-            if (message.startsWith(CLOCK)) {
-                return new StoreException(STORE + ": " + operation + ": " + message.substring(CLOCK.length()), cause);
+            String code = message.split(" ", 2)[0].toUpperCase(Locale.ROOT);
+            if (!TRANSIENT.contains(code) && !(cause instanceof RedisNoScriptException)) {
+                return new StoreRefusedException(STORE + ": " + operation + " refused by Redis: " + message, cause);
             }
         }
         return StoreException.unavailable(STORE, operation, cause);
@@ -148,5 +183,10 @@ public final class RedisCalls {
             cause = cause.getCause();
         }
         return cause;
+    }
+
+    @Override
+    public void close() {
+        deadlines.close();
     }
 }

@@ -79,7 +79,7 @@ class RedisClusterLayoutTest {
         Map<Integer, Set<Integer>> slotsOfTenant = new HashMap<>();
         int total = 0;
         for (RedisClusterFixture.Node master : cluster.masters()) {
-            List<String> keys = keysOn(master, prefix + ":v1:c:*");
+            List<String> keys = keysOn(master, prefix + ":v2:c:*");
             perMaster.put(master.toString(), keys.size());
             total += keys.size();
             for (String key : keys) {

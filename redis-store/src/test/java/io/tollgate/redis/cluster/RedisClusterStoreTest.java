@@ -1,14 +1,17 @@
 package io.tollgate.redis.cluster;
 
+import io.lettuce.core.AclSetuserArgs;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.protocol.CommandType;
 import io.tollgate.Holder;
 import io.tollgate.Limit;
 import io.tollgate.Metric;
 import io.tollgate.ResetPeriod;
 import io.tollgate.StoreException;
+import io.tollgate.TollgateException;
 import io.tollgate.WindowSpec;
 import io.tollgate.redis.RedisGovernanceStore;
 import io.tollgate.redis.RedisPlacement;
@@ -18,6 +21,7 @@ import io.tollgate.redis.testing.RedisClusterFixture;
 import io.tollgate.spi.ChangeBatch;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterSnapshot;
 import io.tollgate.spi.CounterState;
 import io.tollgate.spi.ReserveResult;
@@ -48,7 +52,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What the grouped path does on a real cluster beyond the contract: releases, a charge completed by its retry, an
- * overflow undone everywhere, one node's data loss restored alone, scripts loaded per node, change logs per tag.
+ * re-sent charge with other content, an overflow undone everywhere, one node's data loss restored alone, scripts
+ * loaded per node, flush reads per tag.
  */
 class RedisClusterStoreTest {
 
@@ -75,11 +80,11 @@ class RedisClusterStoreTest {
         Limit tokens = limits[0];
         Limit requests = limits[1];
         try (RedisGovernanceStore store = store(prefix, Clock.systemUTC())) {
-            assertThat(join(store.reserve(List.of(CounterOp.reserve(tokens, 100), CounterOp.reserve(requests, 1))))
+            assertThat(join(store.reserve(List.of(CounterOp.take(tokens, 100), CounterOp.take(requests, 1))))
                     .admitted()).isTrue();
 
-            ReserveResult denied = join(store.reserve(List.of(CounterOp.reserve(tokens, 300),
-                    CounterOp.reserve(requests, 1))));
+            ReserveResult denied = join(store.reserve(List.of(CounterOp.take(tokens, 300),
+                    CounterOp.take(requests, 1))));
             assertThat(denied.admitted()).isFalse();
             assertThat(denied.counters()).extracting(CounterState::used).containsExactly(100L, 1L);
             // the 300 tokens the key's group took were given back when the team's group said no
@@ -90,24 +95,39 @@ class RedisClusterStoreTest {
     @Test
     void aChargeThatFailedInOneSlotGroupIsCompletedByItsRetryAndNeverDoubled() {
         String prefix = uniquePrefix("retry");
-        WindowSpec day = WindowSpec.calendar(ResetPeriod.parse("1d"), ZoneOffset.UTC);
-        Limit[] limits = apart(prefix, i -> new Limit(Holder.user("user-" + i), Metric.TOKENS, 1_000, HOUR),
-                i -> new Limit(Holder.team("team-" + i), Metric.TOKENS, 1_000, day));
+        Limit[] limits = onTwoMasters(prefix, i -> new Limit(Holder.user("user-" + i), Metric.TOKENS, 1_000, HOUR),
+                i -> new Limit(Holder.team("team-" + i), Metric.TOKENS, 1_000, HOUR));
         List<CounterOp> ops = List.of(CounterOp.add(limits[0], 5), CounterOp.add(limits[1], 7));
-        // a replica whose clock is ten days off: its calendar windows fail in their group, rolling ones apply
-        Clock farOff = Clock.offset(Clock.systemUTC(), Duration.ofDays(10));
-        try (RedisGovernanceStore broken = store(prefix, farOff);
-             RedisGovernanceStore healthy = store(prefix, Clock.systemUTC())) {
-            assertThat(failureOf(broken.charge("r1", ops))).isInstanceOf(StoreException.class)
-                    .hasMessageContaining("clock");
-            assertThat(values(healthy, limits)).containsExactly(5L, 0L);
+        RedisClusterFixture.Node teamNode = nodeOf(tagOf(prefix, limits[1]));
+        try (RedisGovernanceStore store = store(prefix, Clock.systemUTC())) {
+            // the team's node refuses scripts for a moment: the user's group applies, the team's does not
+            onNode(teamNode, redis -> redis.aclSetuser("default", AclSetuserArgs.Builder.on().removeCommand(
+                    CommandType.EVALSHA)));
+            try {
+                assertThat(failureOf(store.charge("r1", ops))).isInstanceOf(TollgateException.class);
+            } finally {
+                onNode(teamNode, redis -> redis.aclSetuser("default", AclSetuserArgs.Builder.on().allCommands()));
+            }
+            assertThat(values(store, limits)).containsExactly(5L, 0L);
 
-            assertThat(join(healthy.charge("r1", ops))).isEqualTo(ChargeResult.APPLIED);
-            assertThat(values(healthy, limits)).containsExactly(5L, 7L);
-            assertThat(join(healthy.charge("r1", ops))).isEqualTo(ChargeResult.DUPLICATE);
-            // the broken replica still fails in the calendar group, and applies nothing twice in the other
-            assertThat(failureOf(broken.charge("r1", ops))).isInstanceOf(StoreException.class);
-            assertThat(values(healthy, limits)).containsExactly(5L, 7L);
+            assertThat(join(store.charge("r1", ops))).isEqualTo(ChargeResult.APPLIED);
+            assertThat(values(store, limits)).containsExactly(5L, 7L);
+            assertThat(join(store.charge("r1", ops))).isEqualTo(ChargeResult.DUPLICATE);
+            assertThat(values(store, limits)).containsExactly(5L, 7L);
+        }
+    }
+
+    @Test
+    void aChargeResentWithOtherContentAppliesNothingAnywhere() {
+        String prefix = uniquePrefix("resent");
+        Limit[] limits = apart(prefix, i -> new Limit(Holder.user("user-" + i), Metric.TOKENS, 1_000, HOUR),
+                i -> new Limit(Holder.team("team-" + i), Metric.TOKENS, 1_000, HOUR));
+        try (RedisGovernanceStore store = store(prefix, Clock.systemUTC())) {
+            assertThat(join(store.charge("r1", List.of(CounterOp.add(limits[0], 5))))).isEqualTo(ChargeResult.APPLIED);
+            // the same request id and chunk again, now over two slot groups (a configuration changed, say)
+            assertThat(join(store.charge("r1", List.of(CounterOp.add(limits[0], 5), CounterOp.add(limits[1], 7)))))
+                    .isEqualTo(ChargeResult.DUPLICATE);
+            assertThat(values(store, limits)).containsExactly(5L, 0L);
         }
     }
 
@@ -119,16 +139,17 @@ class RedisClusterStoreTest {
         Limit tokens = limits[0];
         Limit cost = limits[1];
         try (RedisGovernanceStore store = store(prefix, Clock.systemUTC())) {
-            ReserveResult reserved = join(store.reserve(List.of(CounterOp.reserve(tokens, 100))));
-            long start = reserved.counters().get(0).window().startMillis();
+            ReserveResult reserved = join(store.reserve(List.of(CounterOp.hold(tokens, 100))));
             join(store.charge("fill", List.of(CounterOp.add(cost, Long.MAX_VALUE - 10))));
 
-            List<CounterOp> tooMuch = List.of(CounterOp.settle(tokens, 30, 100, start), CounterOp.add(cost, 11));
+            CounterOps tooMuch = CounterOps.of(List.of(tokens, cost), new long[] {30, 11}, new long[2])
+                    .settling(reserved.lease());
             assertThat(failureOf(store.charge("r1", tooMuch)).getMessage()).containsIgnoringCase("overflow");
-            // the key's group had released the estimate and added the usage: both undone
+            // the key's group had given the estimate back and added the usage: both undone, the lease held again
             assertThat(values(store, tokens, cost)).containsExactly(100L, Long.MAX_VALUE - 10);
 
-            List<CounterOp> fits = List.of(CounterOp.settle(tokens, 30, 100, start), CounterOp.add(cost, 10));
+            CounterOps fits = CounterOps.of(List.of(tokens, cost), new long[] {30, 10}, new long[2])
+                    .settling(reserved.lease());
             assertThat(join(store.charge("r1", fits))).isEqualTo(ChargeResult.APPLIED);
             assertThat(values(store, tokens, cost)).containsExactly(30L, Long.MAX_VALUE);
         }
@@ -154,8 +175,9 @@ class RedisClusterStoreTest {
                 join(store.charge("r" + i, List.of(CounterOp.add(limits.get(i), 5))));
             }
             // snapshots above the live values: a restore of a tag that lost nothing would show
-            for (CounterSnapshot snapshot : store.changesSince(0).counters()) {
-                persisted.add(new CounterSnapshot(snapshot.counter(), snapshot.window(), snapshot.value() + 100));
+            for (CounterSnapshot snapshot : store.changes().counters()) {
+                persisted.add(new CounterSnapshot(snapshot.counter(), snapshot.window(), snapshot.value() + 100,
+                        snapshot.version()));
             }
             assertThat(persisted).hasSize(limits.size());
             asked.clear();
@@ -168,7 +190,7 @@ class RedisClusterStoreTest {
                 return null;
             });
 
-            List<CounterOp> check = limits.stream().map(limit -> CounterOp.reserve(limit, 0)).toList();
+            List<CounterOp> check = limits.stream().map(limit -> CounterOp.take(limit, 0)).toList();
             List<CounterState> after = join(store.reserve(check)).counters();
             assertThat(asked).hasSize(1);
             int restored = 0;
@@ -186,40 +208,40 @@ class RedisClusterStoreTest {
         String prefix = uniquePrefix("noscript");
         Limit limit = new Limit(Holder.user("user"), Metric.REQUESTS, 100, HOUR);
         try (RedisGovernanceStore store = store(prefix, Clock.systemUTC())) {
-            assertThat(join(store.reserve(List.of(CounterOp.reserve(limit, 1)))).admitted()).isTrue();
+            assertThat(join(store.reserve(List.of(CounterOp.take(limit, 1)))).admitted()).isTrue();
             RedisClusterFixture.Node node = nodeOf(tagOf(prefix, limit));
             onNode(node, redis -> redis.scriptFlush());
             onNode(node, redis -> redis.configResetstat());
 
-            assertThat(join(store.reserve(List.of(CounterOp.reserve(limit, 1)))).counters().get(0).used())
+            assertThat(join(store.reserve(List.of(CounterOp.take(limit, 1)))).counters().get(0).used())
                     .isEqualTo(1);
             assertThat(join(store.charge("r1", List.of(CounterOp.add(limit, 1))))).isEqualTo(ChargeResult.APPLIED);
             assertThat(values(store, limit)).containsExactly(3L);
             // one EVAL per script that node missed (reserve, charge, read), then EVALSHA again
             assertThat(calls(node, "eval")).isEqualTo(3);
-            assertThat(join(store.reserve(List.of(CounterOp.reserve(limit, 1)))).admitted()).isTrue();
+            assertThat(join(store.reserve(List.of(CounterOp.take(limit, 1)))).admitted()).isTrue();
             assertThat(calls(node, "eval")).isEqualTo(3);
         }
     }
 
     @Test
-    void changesOfEveryTagAreListedOnceAfterAMark() {
+    void changesOfEveryTagAreListedOnceWithGrowingVersions() {
         String prefix = uniquePrefix("changes");
         int count = 300;
         try (RedisGovernanceStore store = store(prefix, Clock.systemUTC())) {
             for (int i = 0; i < count; i++) {
                 join(store.charge("r" + i, List.of(CounterOp.add(user(i), i + 1))));
             }
-            ChangeBatch first = store.changesSince(0);
+            ChangeBatch first = store.changes();
             assertThat(valuesByUser(first)).hasSize(count).containsEntry("user-0", 1L).containsEntry("user-299", 300L);
-            assertThat(store.changesSince(first.nextMark()).counters()).isEmpty();
+            assertThat(store.changes().counters()).isEmpty();
 
             join(store.charge("again", List.of(CounterOp.add(user(7), 10))));
-            ChangeBatch second = store.changesSince(first.nextMark());
+            ChangeBatch second = store.changes();
             assertThat(valuesByUser(second)).containsExactly(Map.entry("user-7", 18L));
-            assertThat(second.nextMark()).isGreaterThan(first.nextMark());
-            // a mark Redis does not know (forgotten, or from before a loss) reads everything again
-            assertThat(valuesByUser(store.changesSince(12_345))).hasSize(count).containsEntry("user-7", 18L);
+            long before = first.counters().stream().filter(s -> s.counter().holder().id().equals("user-7"))
+                    .findFirst().orElseThrow().version();
+            assertThat(second.counters().get(0).version()).isGreaterThan(before);
         }
     }
 
@@ -238,7 +260,7 @@ class RedisClusterStoreTest {
             Thread load = new Thread(() -> {
                 for (int i = 0; !stop.get(); i++) {
                     try {
-                        if (join(store.reserve(List.of(CounterOp.reserve(requests, 1)))).admitted()) {
+                        if (join(store.reserve(List.of(CounterOp.take(requests, 1)))).admitted()) {
                             admitted.incrementAndGet();
                         }
                     } catch (AssertionError e) {
@@ -305,12 +327,12 @@ class RedisClusterStoreTest {
         try (StatefulRedisClusterConnection<String, String> mine = client.connect()) {
             RedisGovernanceStore store = RedisGovernanceStore.builder(mine)
                     .options(RedisStoreOptions.builder().keyPrefix(prefix).build()).build();
-            assertThat(join(store.reserve(List.of(CounterOp.reserve(limit, 1)))).admitted()).isTrue();
+            assertThat(join(store.reserve(List.of(CounterOp.take(limit, 1)))).admitted()).isTrue();
             assertThat(store).hasToString("RedisGovernanceStore[" + prefix + ", cluster]");
             store.close();
             assertThat(mine.isOpen()).isTrue();
-            // the user's connection still works, and sees the marker the store set
-            assertThat(mine.sync().get(prefix + ":v1:" + tagOf(prefix, limit) + ":ready")).isNotNull();
+            // the user's connection still works, and sees the data epoch the store set
+            assertThat(mine.sync().get(prefix + ":v2:" + tagOf(prefix, limit) + ":epoch")).isNotNull();
         }
     }
 
@@ -337,6 +359,17 @@ class RedisClusterStoreTest {
         }
     }
 
+    /** Two limits whose tags are served by two different masters. */
+    private static Limit[] onTwoMasters(String prefix, IntFunction<Limit> first, IntFunction<Limit> second) {
+        for (int i = 0; ; i++) {
+            Limit a = first.apply(i);
+            Limit b = second.apply(i);
+            if (nodeOf(tagOf(prefix, a)).port() != nodeOf(tagOf(prefix, b)).port()) {
+                return new Limit[] {a, b};
+            }
+        }
+    }
+
     private static String tagOf(String prefix, Limit limit) {
         KeySpace layout = KeySpace.cluster(prefix, RedisPlacement.perHolder());
         return layout.tag(layout.tagOf(limit.holder()));
@@ -354,9 +387,9 @@ class RedisClusterStoreTest {
         throw new AssertionError("no master serves " + tag);
     }
 
-    private static RedisGovernanceStore store(String prefix, Clock candidateClock) {
+    private static RedisGovernanceStore store(String prefix, Clock clock) {
         return RedisGovernanceStore.builder(client).options(RedisStoreOptions.builder().keyPrefix(prefix)
-                .candidateClock(candidateClock).commandTimeout(Duration.ofSeconds(5)).build()).build();
+                .clock(clock).commandTimeout(Duration.ofSeconds(5)).build()).build();
     }
 
     private static List<Long> values(RedisGovernanceStore store, Limit... limits) {

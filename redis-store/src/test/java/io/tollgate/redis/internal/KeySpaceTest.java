@@ -13,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class KeySpaceTest {
 
-    private final KeySpace keys = new KeySpace("app:tollgate");
+    private final KeySpace keys = KeySpace.standalone("app:tollgate");
 
     @Test
     void plainIdsStayReadableAndOthersArePercentEncoded() {
@@ -50,23 +50,36 @@ class KeySpaceTest {
             for (Metric metric : Metric.values()) {
                 CounterId id = new CounterId(new Holder(kind, "id:{x} ü"), metric, "cal:1M@Europe/Paris");
                 String key = keys.counterKey(id, -86_400_000L);
-                assertThat(key).startsWith("app:tollgate:v1:c:{tg}:").endsWith(":-86400000");
+                assertThat(key).startsWith("app:tollgate:v2:c:{tg}:").endsWith(":-86400000");
                 assertThat(keys.parse(key)).isEqualTo(new KeySpace.ParsedKey(id, -86_400_000L));
             }
         }
         assertThat(keys.counterKey(new CounterId(Holder.virtualKey("vk-1"), Metric.REQUESTS, "1m"), 60_000))
-                .isEqualTo("app:tollgate:v1:c:{tg}:vk:vk-1:requests:1m:60000");
+                .isEqualTo("app:tollgate:v2:c:{tg}:vk:vk-1:requests:1m:60000");
     }
 
     @Test
     void textThatIsNotACounterKeyOfThisPrefixIsNotParsed() {
-        assertThat(keys.parse("other:v1:c:{tg}:vk:a:requests:1m:0")).isNull();
-        assertThat(keys.parse("app:tollgate:v1:c:{tg}:vk:a:requests:1m")).isNull();
-        assertThat(keys.parse("app:tollgate:v1:c:{tg}:nope:a:requests:1m:0")).isNull();
-        assertThat(keys.parse("app:tollgate:v1:c:{tg}:vk:a:joules:1m:0")).isNull();
-        assertThat(keys.parse("app:tollgate:v1:c:{tg}:vk:a:requests:1m:zero")).isNull();
-        assertThat(keys.parse("app:tollgate:v1:c:{tg}:vk:a%:requests:1m:0")).isNull();
-        assertThat(keys.parse(keys.ready())).isNull();
+        assertThat(keys.parse("other:v2:c:{tg}:vk:a:requests:1m:0")).isNull();
+        assertThat(keys.parse("app:tollgate:v2:c:{tg}:vk:a:requests:1m")).isNull();
+        assertThat(keys.parse("app:tollgate:v2:c:{tg}:nope:a:requests:1m:0")).isNull();
+        assertThat(keys.parse("app:tollgate:v2:c:{tg}:vk:a:joules:1m:0")).isNull();
+        assertThat(keys.parse("app:tollgate:v2:c:{tg}:vk:a:requests:1m:zero")).isNull();
+        assertThat(keys.parse("app:tollgate:v2:c:{tg}:vk:a%:requests:1m:0")).isNull();
+        assertThat(keys.parse(keys.tagKeys(0).epoch())).isNull();
+        assertThat(keys.parse(keys.tagKeys(0).idempotency("r1"))).isNull();
+    }
+
+    @Test
+    void theTagOfACounterKeyIsReadFromItsBraces() {
+        KeySpace cluster = KeySpace.cluster("app", io.tollgate.redis.RedisPlacement.perHolder());
+        CounterId id = new CounterId(Holder.user("u-7"), Metric.TOKENS, "1m");
+        int tag = cluster.tagOf(id.holder());
+        assertThat(cluster.tagOfKey(cluster.counterKey(id, 60_000))).isEqualTo(tag);
+        assertThat(cluster.tagOfKey("app:v2:c:{tg99999}:user:u-7:tokens:1m:0")).isEqualTo(-1);
+        assertThat(cluster.tagOfKey("other:v2:c:{tg1}:user:u-7:tokens:1m:0")).isEqualTo(-1);
+        assertThat(keys.tagOfKey(keys.counterKey(id, 60_000))).isZero();
+        assertThat(keys.tagOfKey("elsewhere")).isEqualTo(-1);
     }
 
     @Test

@@ -84,16 +84,19 @@ class PlacementsTest {
                 .team(new Team("team", "two", List.of(), RATE)).build();
         AtomicReference<GovernanceConfig> current = new AtomicReference<>(before);
         KeySpace keys = KeySpace.cluster("p", RedisPlacement.byTenant(current::get));
-        PlanCache plans = new PlanCache(keys);
-        Limit team = new Limit(Holder.team("team"), Metric.REQUESTS, 5, WindowSpec.rolling(ResetPeriod.parse("1m")));
+        PlanCache plans = new PlanCache(keys, 0);
+        List<Limit> team = List.of(new Limit(Holder.team("team"), Metric.REQUESTS, 5,
+                WindowSpec.rolling(ResetPeriod.parse("1m"))));
 
-        Object first = plans.version();
-        assertThat(plans.plan(team, first).tag()).isEqualTo(keys.tagOf(Holder.customer("one")));
-        assertThat(plans.version()).isSameAs(first);
+        RequestPlan first = plans.plan(team, true);
+        assertThat(first.groups()).singleElement()
+                .satisfies(group -> assertThat(group.tag()).isEqualTo(keys.tagOf(Holder.customer("one"))));
+        assertThat(plans.plan(team, true)).isSameAs(first);
         current.set(after);
-        Object second = plans.version();
+        RequestPlan second = plans.plan(team, true);
         assertThat(second).isNotSameAs(first);
-        assertThat(plans.plan(team, second).tag()).isEqualTo(keys.tagOf(Holder.customer("two")));
+        assertThat(second.groups()).singleElement()
+                .satisfies(group -> assertThat(group.tag()).isEqualTo(keys.tagOf(Holder.customer("two"))));
     }
 
     @Test
@@ -112,12 +115,12 @@ class PlacementsTest {
         CounterId id = new CounterId(Holder.providerConfig("k:{1}", "openai"), Metric.TOKENS, "1m");
         String key = keys.counterKey(id, 60_000);
         int tag = keys.tagOf(Holder.virtualKey("k:{1}"));
-        assertThat(key).startsWith("app:v1:c:{tg" + tag + "}:pc:");
+        assertThat(key).startsWith("app:v2:c:{tg" + tag + "}:pc:");
         assertThat(key.chars().filter(c -> c == '{').count()).isEqualTo(1);
         assertThat(keys.parse(key)).isEqualTo(new KeySpace.ParsedKey(id, 60_000));
-        assertThat(keys.ready(tag)).isEqualTo("app:v1:{tg" + tag + "}:ready");
-        assertThat(keys.idempotency(tag, "req:1")).isEqualTo("app:v1:{tg" + tag + "}:i:req%3A1");
+        assertThat(keys.tagKeys(tag).epoch()).isEqualTo("app:v2:{tg" + tag + "}:epoch");
+        assertThat(keys.tagKeys(tag).idempotency("req:1")).isEqualTo("app:v2:{tg" + tag + "}:i:req%3A1");
         // the standalone layout keeps its one tag
-        assertThat(KeySpace.standalone("app").counterKey(id, 60_000)).startsWith("app:v1:c:{tg}:pc:");
+        assertThat(KeySpace.standalone("app").counterKey(id, 60_000)).startsWith("app:v2:c:{tg}:pc:");
     }
 }

@@ -14,9 +14,9 @@ import java.util.function.LongConsumer;
  * would take with it, and so what must be replayed on top of its restored counters.
  *
  * <h2>Which reads hold which usage</h2>
- * Flush reads ({@code changesSince}) are numbered as they start. Every acknowledged charge or reservation is kept
- * with an <em>epoch</em>: a read numbered above its epoch surely saw it. When a flusher reports a mark persisted,
- * the latest read that returned that mark is persisted, and every entry whose epoch is below its number is dropped.
+ * Flush reads ({@code changes}) are numbered as they start. Every acknowledged charge or reservation is kept
+ * with an <em>epoch</em>: a read numbered above its epoch surely saw it. When a flusher reports a batch persisted,
+ * the read that returned that batch is persisted, and every entry whose epoch is below its number is dropped.
  * Charges and reservations go through a gate: a read waits until none is in flight (at most the call timeout) and
  * holds new ones until it ends, so each is wholly before or wholly after a read, and its epoch, the number of reads
  * started when it was sent, is exact. A read is a few round trips every flush interval, so the hold is short; a read
@@ -54,7 +54,7 @@ public final class AckLog {
     private int inFlight;
     private final List<Runnable> held = new ArrayList<>();
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
-    /** Reads that returned a mark: {read number, mark}, oldest first. */
+    /** Reads that returned a batch: {read number, batch sequence}, oldest first. */
     private final ArrayDeque<long[]> reads = new ArrayDeque<>();
     private long dropped;
     private boolean warned;
@@ -163,7 +163,7 @@ public final class AckLog {
         }
     }
 
-    /** Ends a read, with the mark it returned (negative when it failed), and sends the calls it held. */
+    /** Ends a read, with the sequence of the batch it returned (negative when it failed), and sends the calls it held. */
     public void endRead(long number, long mark) {
         List<Runnable> release;
         synchronized (lock) {
@@ -182,7 +182,7 @@ public final class AckLog {
         }
     }
 
-    /** A flusher persisted everything up to {@code mark}: drops what the latest read that returned it saw. */
+    /** A flusher persisted every batch up to {@code mark}: drops what the read that returned it saw. */
     public void confirm(long mark) {
         synchronized (lock) {
             long confirmed = -1;

@@ -5,31 +5,52 @@ import io.tollgate.memory.InMemoryGovernanceStore;
 import io.tollgate.resilience.FailurePolicy;
 import io.tollgate.resilience.ResilientStoreOptions;
 import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterState;
 import io.tollgate.spi.ReserveResult;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The answers of the failure policies while the primary cannot answer. {@link FailurePolicy#LOCAL} limits are counted
  * in an {@link InMemoryGovernanceStore} of this replica, each with its share of the maximum: the in-memory store
  * keeps the same window layouts as the primary (on the local clock), checks a request's whole list atomically and
- * gives estimates back on the charge, which a token-bucket rate limiter per limit could not.
+ * holds estimates under leases that the charge settles, which a token-bucket rate limiter per limit could not.
+ * Leases of these shares are named with {@value #LOCAL_LEASE} in front, so that the resilient store settles them
+ * here and never sends them to the primary.
  *
  * <p>Thread-safe, as the in-memory store is.
  */
 public final class LocalShares implements AutoCloseable {
 
+    private static final String LOCAL_LEASE = "local-share:";
+
     private final ResilientStoreOptions options;
     private final InMemoryGovernanceStore local;
 
-    public LocalShares(ResilientStoreOptions options) {
+    public LocalShares(ResilientStoreOptions options, Duration leaseDuration) {
         this.options = options;
         // keys of charges made during an outage: an hour is plenty to recognise a retried one
         this.local = InMemoryGovernanceStore.builder().clock(options.clock())
-                .idempotencyKeyLifetime(Duration.ofHours(1)).build();
+                .idempotencyKeyLifetime(Duration.ofHours(1)).leaseDuration(leaseDuration).build();
+    }
+
+    /** Whether {@code lease} is one of these shares' (false for null). */
+    public static boolean isLocal(String lease) {
+        return lease != null && lease.startsWith(LOCAL_LEASE);
+    }
+
+    /** What a reservation took for good (its request slots), as a charge: its holds are the shares' own affair. */
+    public static CounterOps kept(List<CounterOp> reservation) {
+        CounterOps ops = CounterOps.from(reservation);
+        long[] amounts = new long[ops.size()];
+        for (int i = 0; i < amounts.length; i++) {
+            amounts[i] = ops.amount(i);
+        }
+        return CounterOps.of(ops.limits(), amounts, new long[amounts.length]);
     }
 
     /**
@@ -53,7 +74,7 @@ public final class LocalShares implements AutoCloseable {
                 if (localOps == null) {
                     localOps = new ArrayList<>(n);
                 }
-                localOps.add(CounterOp.reserve(share(op.limit()), op.amount()));
+                localOps.add(new CounterOp(share(op.limit()), op.amount(), op.hold()));
             }
         }
         ReserveResult shares = localOps == null ? null : this.local.reserveNow(localOps);
@@ -67,7 +88,9 @@ public final class LocalShares implements AutoCloseable {
                 states.add(new CounterState(limit, 0, limit.window().windowAt(now)));
             }
         }
-        return ReserveResult.degraded(shares == null || shares.admitted(), states, now);
+        boolean admitted = shares == null || shares.admitted();
+        String lease = shares == null || shares.lease() == null ? null : LOCAL_LEASE + shares.lease();
+        return ReserveResult.degraded(admitted, states, now, admitted ? lease : null);
     }
 
     /** Counts a charge the primary could not take against the local shares of its {@code LOCAL} limits. */
@@ -84,6 +107,16 @@ public final class LocalShares implements AutoCloseable {
         if (localOps != null) {
             local.chargeNow(idempotencyKey, localOps);
         }
+    }
+
+    /** Gives back what a lease of these shares holds, once. */
+    public void settle(String lease) {
+        local.chargeNow(lease, CounterOps.empty().settling(lease.substring(LOCAL_LEASE.length())));
+    }
+
+    /** Extends a lease of these shares. */
+    public CompletionStage<Boolean> extend(String lease) {
+        return local.extendLease(lease.substring(LOCAL_LEASE.length()));
     }
 
     /** The limit with its share of the maximum; same counter, so charges with the full limit count against it. */

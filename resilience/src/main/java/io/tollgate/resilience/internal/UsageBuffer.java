@@ -1,7 +1,7 @@
 package io.tollgate.resilience.internal;
 
-import io.tollgate.internal.Listeners;
 import io.tollgate.TollgateListener;
+import io.tollgate.internal.Listeners;
 import io.tollgate.spi.CounterOp;
 import org.slf4j.Logger;
 

@@ -1,4 +1,4 @@
-SELECT holder_kind, holder_id, metric, window_id, window_start, window_end, amount, updated_at
+SELECT holder_kind, holder_id, metric, window_id, window_start, window_end, amount, version, updated_at
 FROM tollgate_usage_snapshot
 WHERE holder_kind = :holderKind
   AND holder_id = :holderId

@@ -8,19 +8,20 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * One Lua script of the store, read once from the class path, with its SHA-1 digest computed locally so that the
- * first call can already be an {@code EVALSHA}.
+ * One Lua script of the store, read once from the class path behind the shared prelude, with its SHA-1 digest
+ * computed locally so that the first call can already be an {@code EVALSHA}. Each script has one class that builds
+ * its arguments and reads its reply ({@link ReserveCall}, {@link ChargeCall}, ...).
  *
  * <p>Immutable and thread-safe.
  */
-public enum Script {
+public enum LuaScript {
     RESERVE("reserve.lua"),
     CHARGE("charge.lua"),
     READ("read.lua"),
+    FLUSH("flush.lua"),
     RESTORE("restore.lua"),
-    CHANGES("changes.lua"),
     RELEASE("release.lua"),
-    MARK("mark.lua");
+    EXTEND("extend.lua");
 
     private static final String FOLDER = "/io/tollgate/redis/";
 
@@ -28,9 +29,8 @@ public enum Script {
     private final String source;
     private final String sha;
 
-    Script(String fileName) {
+    LuaScript(String fileName) {
         this.fileName = fileName;
-        // one shared prelude (clock, windows, exact 64-bit comparisons) in front of every script
         this.source = read("prelude.lua") + "\n" + read(fileName);
         this.sha = sha1Hex(source);
     }
@@ -44,7 +44,7 @@ public enum Script {
         return fileName;
     }
 
-    /** The text sent by {@code SCRIPT LOAD}. */
+    /** The text sent by {@code SCRIPT LOAD} or {@code EVAL}. */
     public String source() {
         return source;
     }
@@ -55,7 +55,7 @@ public enum Script {
     }
 
     private static String read(String name) {
-        try (InputStream in = Script.class.getResourceAsStream(FOLDER + name)) {
+        try (InputStream in = LuaScript.class.getResourceAsStream(FOLDER + name)) {
             if (in == null) {
                 throw new IllegalStateException("script " + FOLDER + name + " is missing from the class path");
             }

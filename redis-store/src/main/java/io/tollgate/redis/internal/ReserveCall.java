@@ -1,0 +1,138 @@
+package io.tollgate.redis.internal;
+
+import io.tollgate.spi.CounterOps;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The arguments of {@code reserve.lua} for one slot group, and its reply. The keys and most arguments depend on the
+ * group's windows and the ops only, so they are built once for both and kept on the group: a gateway whose callers
+ * send the same request shape and estimates builds no argument, only the lease entry when something is held.
+ */
+final class ReserveCall {
+
+    static final int SHARED_KEYS = 3;
+    private static final int TIME = 0;
+    private static final int LEASE = 3;
+    private static final int HEAD_ARGS = 5;
+
+    private ReserveCall() {
+    }
+
+    /**
+     * The arguments for {@code ops} in {@code windows}: from the group's cache when the last call had the same, else
+     * built and cached.
+     */
+    static Prepared prepare(SlotGroup group, SlotGroup.Windows windows, CounterOps ops, String leaseMillis) {
+        Prepared last = group.reserveArgs;
+        if (last != null && last.windows == windows && last.ops == ops) {
+            return last;
+        }
+        int n = group.size();
+        String[] keys = new String[SHARED_KEYS + n];
+        KeySpace.TagKeys tagKeys = group.tagKeys();
+        keys[0] = tagKeys.epoch();
+        keys[1] = tagKeys.leases();
+        keys[2] = tagKeys.leaseDue();
+        System.arraycopy(windows.keys(), 0, keys, SHARED_KEYS, n);
+        String[] args = new String[HEAD_ARGS + 3 * n];
+        args[TIME] = "";
+        args[1] = windows.loArg();
+        args[2] = windows.hiArg();
+        args[LEASE] = "";
+        args[4] = leaseMillis;
+        int p = HEAD_ARGS;
+        for (int j = 0; j < n; j++) {
+            int i = group.index(j);
+            long need = ops.amount(i) + ops.hold(i);
+            long max = group.plan(j).limit().max();
+            args[p++] = Numbers.text(need);
+            args[p++] = Numbers.text(threshold(need, max));
+            args[p++] = windows.expiries()[j];
+        }
+        Prepared prepared = new Prepared(windows, ops, keys, args, LeaseEntries.payload(group, windows, ops));
+        group.reserveArgs = prepared;
+        return prepared;
+    }
+
+    /**
+     * The highest value a counter may have for {@code need} more to fit under {@code max}; -1 when nothing fits. A zero
+     * need fits below the maximum only (see {@link io.tollgate.spi.CounterOp#fits}).
+     */
+    static long threshold(long need, long max) {
+        return need == 0 ? max - 1 : need > max ? -1 : max - need;
+    }
+
+    /** The arguments of one call: the prepared ones, with the time and the lease entry of this call set. */
+    static String[] args(Prepared prepared, String timeArg, String leaseEntry) {
+        if (timeArg.isEmpty() && leaseEntry == null) {
+            return prepared.args;
+        }
+        String[] args = prepared.args.clone();
+        args[TIME] = timeArg;
+        if (leaseEntry != null) {
+            args[LEASE] = leaseEntry;
+        }
+        return args;
+    }
+
+    /**
+     * A group's keys and arguments for given windows and ops; {@code leasePayload} what the group holds (null for
+     * nothing). Immutable in practice (the arrays are never written) and thread-safe.
+     */
+    record Prepared(SlotGroup.Windows windows, CounterOps ops, String[] keys, String[] args, String leasePayload) {
+    }
+
+    /**
+     * The reply: 1 admitted, 0 denied, -1 the data was lost (nothing changed), -2 the store time lay outside the
+     * windows sent (nothing changed); the store time; the data epoch; each counter's value before the call; the keys
+     * that expired leases gave back to during the call.
+     */
+    record Reply(int status, long now, String epoch, long[] used, List<String> givenBack) {
+    }
+
+    /** Reads {@code {status, now, epoch, used_1 .. used_n, given back ..}}. Not thread-safe. */
+    static final class Output extends ScriptOutput<Reply> {
+        private final int n;
+        private int status;
+        private long now;
+        private String epoch;
+        private final long[] used;
+        private List<String> givenBack = List.of();
+
+        Output(int n) {
+            this.n = n;
+            this.used = new long[n];
+        }
+
+        @Override
+        void integer(int position, long value) {
+            if (position == 0) {
+                status = (int) value;
+            } else if (position == 1) {
+                now = value;
+            }
+        }
+
+        @Override
+        void text(int position, ByteBuffer bytes) {
+            if (position == 2) {
+                epoch = string(bytes);
+            } else if (position < 3 + n) {
+                used[position - 3] = decimal(bytes);
+            } else {
+                if (givenBack.isEmpty()) {
+                    givenBack = new ArrayList<>();
+                }
+                givenBack.add(string(bytes));
+            }
+        }
+
+        @Override
+        Reply result() {
+            return new Reply(status, now, epoch, used, givenBack);
+        }
+    }
+}
