@@ -2,7 +2,7 @@
 -- the give-back of expired leases.
 --
 -- Keys of a tag every script may name (see KeySpace): the data epoch, the lease set (members are lease entries,
--- scores their expiry in store time) and the lease due time (the earliest expiry, or earlier).
+-- scores their expiry in store time), the lease due time (the earliest expiry, or earlier) and lease plans.
 --
 -- Counters are 64-bit integers, exact up to 2^63 - 1 like Redis INCRBY itself. Lua numbers are doubles, exact only up
 -- to 2^53, so counter values stay decimal text: they go to INCRBY/DECRBY/SET as text and back as text. Texts of up to
@@ -98,23 +98,25 @@ local function take_back(key, amount)
 end
 
 -- Gives back what every lease expired by `now` holds, at most 100 per call (the due time stays due for the rest),
--- and moves the due time to the next expiry. A lease entry is its name, then pairs of counter key and amount, each
--- on its own line. Returns the keys given back to, for the caller's flusher.
+-- and moves the due time to the next expiry. A lease entry is its name, the id of its plan and its holds, on three
+-- lines (holds separated by commas); the plan, a key of its own beside the lease set, lists the counter keys the holds
+-- were taken from, one per line. Returns the keys given back to, for the caller's flusher.
 local function expire_leases(leases, due, now)
   local expired = call('ZRANGEBYSCORE', leases, '-inf', now, 'LIMIT', 0, 100)
   local changed = {}
+  local plans = sub(leases, 1, #leases - 6) .. 'lease-plan:'
   for _, entry in ipairs(expired) do
-    local named, key = false, nil
-    for line in string.gmatch(entry, '[^\n]+') do
-      if not named then
-        -- the first line is the lease's name
-        named = true
-      elseif key then
-        take_back(key, line)
+    local _, id, holds = string.match(entry, '^([^\n]*)\n([^\n]*)\n(.*)$')
+    local plan = id and call('GET', plans .. id)
+    if plan then
+      local next_hold = string.gmatch(holds, '[^,]+')
+      for key in string.gmatch(plan, '[^\n]+') do
+        local hold = next_hold()
+        if not hold then
+          break
+        end
+        take_back(key, hold)
         changed[#changed + 1] = key
-        key = nil
-      else
-        key = line
       end
     end
   end

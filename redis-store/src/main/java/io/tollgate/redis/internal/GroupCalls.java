@@ -23,7 +23,9 @@ public final class GroupCalls {
     private final StoreClock clock;
     private final DataLossRestore restore;
     private final ChangeReader changes;
+    private final long leaseMillisValue;
     private final String leaseMillis;
+    private final String planMillis;
     private final String idempotencyMillis;
 
     public GroupCalls(RedisCalls calls, StoreClock clock, DataLossRestore restore, ChangeReader changes,
@@ -32,7 +34,10 @@ public final class GroupCalls {
         this.clock = clock;
         this.restore = restore;
         this.changes = changes;
+        this.leaseMillisValue = leaseMillis;
         this.leaseMillis = Long.toString(leaseMillis);
+        // a plan outlives every lease taken under it unless that lease is extended, which renews the plan too
+        this.planMillis = Long.toString(2 * leaseMillis);
         this.idempotencyMillis = Long.toString(idempotencyMillis);
     }
 
@@ -44,11 +49,16 @@ public final class GroupCalls {
     private CompletableFuture<Taken> reserve(SlotGroup group, CounterOps ops, String leaseName, long guess, int tryNo,
                                              boolean restoreIfLost) {
         SlotGroup.Windows windows = group.windows(guess);
-        ReserveCall.Prepared prepared = ReserveCall.prepare(group, windows, ops, leaseMillis);
-        String entry = prepared.leasePayload() == null ? null : leaseName + prepared.leasePayload();
-        String[] args = ReserveCall.args(prepared, clock.timeArg(guess), entry);
+        ReserveCall.Prepared prepared = ReserveCall.prepare(group, windows, ops, leaseMillis, planMillis);
+        LeaseEntries.Held held = prepared.held;
+        String entry = held == null ? null : leaseName + held.entrySuffix();
+        boolean writePlan = held != null && guess >= prepared.nextPlanWrite;
+        if (writePlan) {
+            prepared.nextPlanWrite = guess + leaseMillisValue / 2;
+        }
+        String[] args = ReserveCall.args(prepared, clock.timeArg(guess), entry, writePlan);
         int n = group.size();
-        return calls.script(LuaScript.RESERVE, prepared.keys(), args, () -> new ReserveCall.Output(n), "reserve")
+        return calls.script(LuaScript.RESERVE, prepared.keys, args, () -> new ReserveCall.Output(n), "reserve")
                 .thenCompose(reply -> {
                     clock.learn(reply.now());
                     if (reply.status() == -2) {
@@ -70,7 +80,8 @@ public final class GroupCalls {
                         changes.touch(reply.givenBack());
                     }
                     return CompletableFuture.completedFuture(new Taken(group, windows, admitted, reply.now(),
-                            reply.used(), reply.epoch(), admitted ? entry : null));
+                            reply.used(), reply.epoch(), admitted ? entry : null,
+                            admitted && held != null ? leaseName + held.leaseSuffix() : null));
                 });
     }
 
@@ -139,10 +150,11 @@ public final class GroupCalls {
                 });
     }
 
-    /** Extends one group's entry of a lease; false when it was settled or has expired. */
-    public CompletableFuture<Boolean> extend(KeySpace.TagKeys tagKeys, String member) {
-        String[] args = {clock.timeArg(clock.guess()), member, leaseMillis};
-        return calls.script(LuaScript.EXTEND, new String[] {tagKeys.leases()}, args, FlagOutput::new, "extendLease");
+    /** Extends one group's entry of a lease, and its plan; false when it was settled or has expired. */
+    public CompletableFuture<Boolean> extend(KeySpace.TagKeys tagKeys, LeaseEntries.Entry entry) {
+        String[] args = {clock.timeArg(clock.guess()), entry.member(), leaseMillis, planMillis};
+        return calls.script(LuaScript.EXTEND, new String[] {tagKeys.leases(), entry.planKey()}, args,
+                FlagOutput::new, "extendLease");
     }
 
     /** Undoes what a call of a group took (see {@code release.lua}); false when there was nothing of it left. */
@@ -162,11 +174,11 @@ public final class GroupCalls {
 
     /**
      * What one group's reservation found and took: its windows, whether it admitted, the store time, each counter's
-     * value before the call, the epoch it ran under, and the lease entry it registered (null for none). Immutable in
-     * practice and thread-safe.
+     * value before the call, the epoch it ran under, the lease entry it registered and the group's part of the lease
+     * returned (both null for none). Immutable in practice and thread-safe.
      */
     public record Taken(SlotGroup group, SlotGroup.Windows windows, boolean admitted, long now, long[] used,
-                        String epoch, String leaseEntry) {
+                        String epoch, String leaseEntry, String leasePart) {
     }
 
     /** One group's values and their windows. Immutable in practice and thread-safe. */

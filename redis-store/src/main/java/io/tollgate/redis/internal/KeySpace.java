@@ -19,6 +19,7 @@ import java.util.zip.CRC32;
  *   &lt;prefix&gt;:v2:{tag}:epoch                                                 data epoch of the tag
  *   &lt;prefix&gt;:v2:{tag}:leases                                                lease set of the tag
  *   &lt;prefix&gt;:v2:{tag}:lease-due                                             earliest lease expiry of the tag
+ *   &lt;prefix&gt;:v2:{tag}:lease-plan:&lt;id&gt;                                        counter keys some leases hold
  *   &lt;prefix&gt;:v2:{tag}:version                                               flush version sequence of the tag
  *   &lt;prefix&gt;:v2:{tag}:i:&lt;idempotency key&gt;                                     a charge seen (in this tag)
  *   &lt;prefix&gt;:v2:{tg}:sweep                                                   who sweeps every counter now
@@ -70,17 +71,23 @@ public final class KeySpace {
             String head = prefix + VERSION + tag;
             tags[t] = tag;
             tagKeys[t] = new TagKeys(head + ":epoch", head + ":leases", head + ":lease-due", head + ":version",
-                    head + ":i:");
+                    head + ":i:", head + ":lease-plan:");
         }
         sweep = prefix + VERSION + STORE_TAG + ":sweep";
     }
 
     /** The keys of one tag that every script of the tag may name. Immutable and thread-safe. */
-    public record TagKeys(String epoch, String leases, String leaseDue, String version, String idempotencyHead) {
+    public record TagKeys(String epoch, String leases, String leaseDue, String version, String idempotencyHead,
+                          String leasePlanHead) {
 
         /** The idempotency key of a charge in this tag. */
         public String idempotency(String idempotencyKey) {
             return idempotencyHead.concat(escape(idempotencyKey));
+        }
+
+        /** The key of a lease plan of this tag (the scripts derive it from the lease set's key the same way). */
+        public String leasePlan(String id) {
+            return leasePlanHead.concat(id);
         }
     }
 

@@ -1,24 +1,34 @@
 package io.tollgate.redis.internal;
 
-import io.tollgate.spi.CounterOps;
-
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Leases as the scripts keep them: one entry per slot group that holds something, a member of the group's lease set,
- * which is the lease's name followed by each counter key and hold on lines of their own, so that any replica can give
- * the holds back when the lease expires, from the entry alone. The lease a reservation returns is its entries joined
- * by tabs (keys are escaped and never hold one); a settle reads the keys and holds back from it, so that the charge
- * sends them without the script parsing anything.
+ * Leases as the scripts keep them, so that any replica can give back what a lease holds once it expires. Per slot
+ * group that holds something:
+ * <ul>
+ *   <li>a <b>plan</b>: the counter keys held, one per line, in a key of the tag ({@code lease-plan:<id>}, the id a
+ *       digest of the text), written by the reservations that use it now and then (it lives two lease durations
+ *       after the last write or extension), so that a reservation sends it rarely;</li>
+ *   <li>an <b>entry</b> of the tag's lease set: the lease's name, the plan's id and the holds in the plan's order, on
+ *       three lines, a hundred bytes or so, whatever the number of counters.</li>
+ * </ul>
+ * The lease a reservation returns is, per group, its entry and its plan's text (the keys) joined by a unit separator,
+ * and the groups joined by tabs (keys are escaped and hold neither): a settle reads the keys and holds back from it,
+ * so that the charge sends them and no script parses anything.
  *
  * <p>Thread-safe.
  */
 public final class LeaseEntries {
 
     private static final char GROUPS = '\t';
+    private static final char PLAN = '\u001f';
     private static final char LINES = '\n';
 
     /** Makes this store's lease names unique across replicas, with {@link #ids}. */
@@ -30,27 +40,49 @@ public final class LeaseEntries {
         return head + Long.toString(ids.incrementAndGet(), 36);
     }
 
-    /** What a group's ops hold, as the part of an entry after the name; null when the group holds nothing. */
-    static String payload(SlotGroup group, SlotGroup.Windows windows, CounterOps ops) {
-        StringBuilder payload = null;
+    /**
+     * What a group's ops hold in {@code windows}, as a plan and the part of an entry after the lease's name; null when
+     * the group holds nothing.
+     */
+    static Held held(SlotGroup group, SlotGroup.Windows windows, io.tollgate.spi.CounterOps ops) {
+        StringBuilder plan = null;
+        StringBuilder holds = null;
         for (int j = 0; j < group.size(); j++) {
             long hold = ops.hold(group.index(j));
             if (hold > 0) {
-                if (payload == null) {
-                    payload = new StringBuilder(64 * group.size());
+                if (plan == null) {
+                    plan = new StringBuilder(64 * group.size());
+                    holds = new StringBuilder(8 * group.size());
+                } else {
+                    plan.append(LINES);
+                    holds.append(',');
                 }
-                payload.append(LINES).append(windows.keys()[j]).append(LINES).append(hold);
+                plan.append(windows.keys()[j]);
+                holds.append(hold);
             }
         }
-        return payload == null ? null : payload.toString();
+        if (plan == null) {
+            return null;
+        }
+        String text = plan.toString();
+        String id = digest(text);
+        String entry = LINES + id + LINES + holds;
+        return new Held(group.tagKeys().leasePlan(id), text, entry, entry + PLAN + text);
     }
 
-    /** The lease of a call from its groups' entries (nulls for groups that hold nothing); null when none holds. */
-    public static String lease(String[] entries) {
+    /**
+     * A group's plan: its key and text, and what follows the lease's name in the group's entry and in the lease a
+     * reservation returns. Immutable and thread-safe.
+     */
+    record Held(String planKey, String planText, String entrySuffix, String leaseSuffix) {
+    }
+
+    /** The lease of a call from its groups' parts (nulls for groups that hold nothing); null when none holds. */
+    public static String lease(String[] parts) {
         String lease = null;
-        for (String entry : entries) {
-            if (entry != null) {
-                lease = lease == null ? entry : lease + GROUPS + entry;
+        for (String part : parts) {
+            if (part != null) {
+                lease = lease == null ? part : lease + GROUPS + part;
             }
         }
         return lease;
@@ -75,41 +107,58 @@ public final class LeaseEntries {
         return entries;
     }
 
-    private static Entry entry(String member, KeySpace keys, String lease) {
-        String[] lines = member.split(String.valueOf(LINES), -1);
-        if (lines.length < 3 || lines.length % 2 == 0) {
+    private static Entry entry(String part, KeySpace keys, String lease) {
+        int split = part.indexOf(PLAN);
+        if (split < 0) {
             throw notALease(lease);
         }
-        int n = (lines.length - 1) / 2;
-        String[] counterKeys = new String[n];
-        long[] holds = new long[n];
+        String member = part.substring(0, split);
+        String[] lines = member.split(String.valueOf(LINES), -1);
+        String[] counterKeys = part.substring(split + 1).split(String.valueOf(LINES), -1);
+        if (lines.length != 3) {
+            throw notALease(lease);
+        }
+        String[] holdTexts = lines[2].split(",", -1);
+        if (holdTexts.length != counterKeys.length) {
+            throw notALease(lease);
+        }
+        long[] holds = new long[counterKeys.length];
         int tag = -1;
-        for (int i = 0; i < n; i++) {
-            counterKeys[i] = lines[1 + 2 * i];
+        for (int i = 0; i < counterKeys.length; i++) {
             int keyTag = keys.tagOfKey(counterKeys[i]);
             if (keyTag < 0 || (tag >= 0 && keyTag != tag)) {
                 throw notALease(lease);
             }
             tag = keyTag;
             try {
-                holds[i] = Long.parseLong(lines[2 + 2 * i]);
+                holds[i] = Long.parseLong(holdTexts[i]);
             } catch (NumberFormatException e) {
                 throw notALease(lease);
             }
         }
-        return new Entry(tag, member, counterKeys, holds);
+        return new Entry(tag, member, keys.tagKeys(tag).leasePlan(lines[1]), counterKeys, holds);
     }
 
     private static IllegalArgumentException notALease(String lease) {
         String shown = lease.length() > 40 ? lease.substring(0, 40) + "..." : lease;
         return new IllegalArgumentException("lease \"" + shown.replace("\n", "\\n").replace("\t", "\\t")
-                + "\" was not issued by this Redis store");
+                .replace("\u001f", "\\u001f") + "\" was not issued by this Redis store");
+    }
+
+    /** 128 bits of SHA-256, in hex: two plans with the same id would give back to each other's counters. */
+    private static String digest(String text) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
     }
 
     /**
-     * One slot group's part of a lease: its tag, the member of the tag's lease set, and the counter keys and holds it
-     * names. Immutable in practice and thread-safe.
+     * One slot group's part of a lease: its tag, the member of the tag's lease set, the key of its plan, and the
+     * counter keys and holds it names. Immutable in practice and thread-safe.
      */
-    public record Entry(int tag, String member, String[] keys, long[] holds) {
+    public record Entry(int tag, String member, String planKey, String[] keys, long[] holds) {
     }
 }

@@ -13,10 +13,12 @@ import java.util.List;
  */
 final class ReserveCall {
 
-    static final int SHARED_KEYS = 3;
+    static final int SHARED_KEYS = 4;
     private static final int TIME = 0;
     private static final int LEASE = 3;
-    private static final int HEAD_ARGS = 5;
+    private static final int PLAN = 5;
+    private static final int PLAN_LIFETIME = 6;
+    private static final int HEAD_ARGS = 7;
 
     private ReserveCall() {
     }
@@ -25,7 +27,8 @@ final class ReserveCall {
      * The arguments for {@code ops} in {@code windows}: from the group's cache when the last call had the same, else
      * built and cached.
      */
-    static Prepared prepare(SlotGroup group, SlotGroup.Windows windows, CounterOps ops, String leaseMillis) {
+    static Prepared prepare(SlotGroup group, SlotGroup.Windows windows, CounterOps ops, String leaseMillis,
+                            String planMillis) {
         Prepared last = group.reserveArgs;
         if (last != null && last.windows == windows && last.ops == ops) {
             return last;
@@ -33,9 +36,11 @@ final class ReserveCall {
         int n = group.size();
         String[] keys = new String[SHARED_KEYS + n];
         KeySpace.TagKeys tagKeys = group.tagKeys();
+        LeaseEntries.Held held = LeaseEntries.held(group, windows, ops);
         keys[0] = tagKeys.epoch();
         keys[1] = tagKeys.leases();
         keys[2] = tagKeys.leaseDue();
+        keys[3] = held == null ? tagKeys.epoch() : held.planKey();
         System.arraycopy(windows.keys(), 0, keys, SHARED_KEYS, n);
         String[] args = new String[HEAD_ARGS + 3 * n];
         args[TIME] = "";
@@ -43,6 +48,8 @@ final class ReserveCall {
         args[2] = windows.hiArg();
         args[LEASE] = "";
         args[4] = leaseMillis;
+        args[PLAN] = "";
+        args[PLAN_LIFETIME] = planMillis;
         int p = HEAD_ARGS;
         for (int j = 0; j < n; j++) {
             int i = group.index(j);
@@ -52,7 +59,7 @@ final class ReserveCall {
             args[p++] = Numbers.text(threshold(need, max));
             args[p++] = windows.expiries()[j];
         }
-        Prepared prepared = new Prepared(windows, ops, keys, args, LeaseEntries.payload(group, windows, ops));
+        Prepared prepared = new Prepared(windows, ops, keys, args, held);
         group.reserveArgs = prepared;
         return prepared;
     }
@@ -65,8 +72,11 @@ final class ReserveCall {
         return need == 0 ? max - 1 : need > max ? -1 : max - need;
     }
 
-    /** The arguments of one call: the prepared ones, with the time and the lease entry of this call set. */
-    static String[] args(Prepared prepared, String timeArg, String leaseEntry) {
+    /**
+     * The arguments of one call: the prepared ones, with the time, the lease entry of this call, and the plan's text
+     * when it is to be written again.
+     */
+    static String[] args(Prepared prepared, String timeArg, String leaseEntry, boolean writePlan) {
         if (timeArg.isEmpty() && leaseEntry == null) {
             return prepared.args;
         }
@@ -74,15 +84,32 @@ final class ReserveCall {
         args[TIME] = timeArg;
         if (leaseEntry != null) {
             args[LEASE] = leaseEntry;
+            if (writePlan) {
+                args[PLAN] = prepared.held.planText();
+            }
         }
         return args;
     }
 
     /**
-     * A group's keys and arguments for given windows and ops; {@code leasePayload} what the group holds (null for
-     * nothing). Immutable in practice (the arrays are never written) and thread-safe.
+     * A group's keys and arguments for given windows and ops, and what the group holds (null for nothing); when its
+     * lease plan is next to be written, in store time. Immutable but for that time, and thread-safe.
      */
-    record Prepared(SlotGroup.Windows windows, CounterOps ops, String[] keys, String[] args, String leasePayload) {
+    static final class Prepared {
+        final SlotGroup.Windows windows;
+        final CounterOps ops;
+        final String[] keys;
+        final String[] args;
+        final LeaseEntries.Held held;
+        volatile long nextPlanWrite = Long.MIN_VALUE;
+
+        Prepared(SlotGroup.Windows windows, CounterOps ops, String[] keys, String[] args, LeaseEntries.Held held) {
+            this.windows = windows;
+            this.ops = ops;
+            this.keys = keys;
+            this.args = args;
+            this.held = held;
+        }
     }
 
     /**

@@ -155,7 +155,7 @@ public final class SlotGroups {
         for (int g = 0; g < taken.length; g++) {
             GroupCalls.Taken t = taken[g];
             now = Math.max(now, t.now());
-            entries[g] = t.leaseEntry();
+            entries[g] = t.leasePart();
             SlotGroup group = t.group();
             for (int j = 0; j < group.size(); j++) {
                 states[group.index(j)] = new CounterState(group.plan(j).limit(), t.used()[j],
@@ -307,7 +307,7 @@ public final class SlotGroups {
         }
         List<CompletableFuture<Boolean>> all = new ArrayList<>(entries.size());
         for (LeaseEntries.Entry entry : entries) {
-            all.add(calls.extend(keys.tagKeys(entry.tag()), entry.member()));
+            all.add(calls.extend(keys.tagKeys(entry.tag()), entry));
         }
         return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).thenApply(ignored ->
                 all.stream().allMatch(CompletableFuture::join));

@@ -148,7 +148,7 @@ class PreludeTest {
     }
 
     @Test
-    void expiredLeasesGiveBackWhatTheyNameNeverBelowZeroAndLeaveTheRest() {
+    void expiredLeasesGiveBackWhatTheirPlansNameNeverBelowZeroAndLeaveTheRest() {
         String head = "prelude-" + UUID.randomUUID() + ":{tg}:";
         String leases = head + "leases";
         String due = head + "lease-due";
@@ -157,8 +157,11 @@ class PreludeTest {
         String gone = head + "gone";
         REDIS.sync().set(a, "100");
         REDIS.sync().set(b, "5");
-        REDIS.sync().zadd(leases, 1_000, "l1\n" + a + "\n60\n" + b + "\n9\n" + gone + "\n3");
-        REDIS.sync().zadd(leases, 2_000, "l2\n" + a + "\n30");
+        REDIS.sync().set(head + "lease-plan:p1", a + "\n" + b + "\n" + gone);
+        REDIS.sync().set(head + "lease-plan:p2", a);
+        REDIS.sync().zadd(leases, 1_000, "l1\np1\n60,9,3");
+        REDIS.sync().zadd(leases, 1_500, "l3\nforgotten\n70");
+        REDIS.sync().zadd(leases, 2_000, "l2\np2\n30");
         REDIS.sync().set(due, "1000");
 
         List<String> changed = REDIS.sync().eval(EXPIRE, ScriptOutputType.MULTI, new String[] {leases, due}, "1500");
@@ -166,12 +169,13 @@ class PreludeTest {
         assertThat(REDIS.sync().get(a)).isEqualTo("40");
         assertThat(REDIS.sync().get(b)).isEqualTo("0");
         assertThat(REDIS.sync().exists(gone)).isZero();
-        assertThat(REDIS.sync().zrange(leases, 0, -1)).containsExactly("l2\n" + a + "\n30");
+        // a lease whose plan is gone holds nothing that can be found: it is dropped
+        assertThat(REDIS.sync().zrange(leases, 0, -1)).containsExactly("l2\np2\n30");
         assertThat(REDIS.sync().get(due)).isEqualTo("2000");
 
         REDIS.sync().eval(EXPIRE, ScriptOutputType.MULTI, new String[] {leases, due}, "2000");
         assertThat(REDIS.sync().get(a)).isEqualTo("10");
         assertThat(REDIS.sync().exists(leases, due)).isZero();
-        REDIS.sync().del(a, b);
+        REDIS.sync().del(a, b, head + "lease-plan:p1", head + "lease-plan:p2");
     }
 }
