@@ -39,6 +39,10 @@ class ConfigLoaderTest {
         return Path.of(ConfigLoaderTest.class.getResource("/config/example.json").toURI());
     }
 
+    static String resource(String name) throws IOException, URISyntaxException {
+        return Files.readString(Path.of(ConfigLoaderTest.class.getResource(name).toURI()));
+    }
+
     private static WindowSpec rolling(String period) {
         return WindowSpec.rolling(ResetPeriod.parse(period));
     }
@@ -117,9 +121,9 @@ class ConfigLoaderTest {
         assertThat(json).doesNotContain("\"secret\"").contains("\"max\": \"100.00\"");
     }
 
-    @Test
-    void everyKindOfValueRoundTrips() {
-        GovernanceConfig config = GovernanceConfig.builder()
+    /** One of every kind of value the format has: defaults and non-defaults, every window kind, every scope. */
+    static GovernanceConfig everyKindOfValue() {
+        return GovernanceConfig.builder()
                 .customer(new Customer("c1", null, List.of(
                         new Budget(Money.parse("0.000000001"), WindowSpec.unbounded()),
                         new Budget(Money.parse("9200000000"), WindowSpec.calendar(ResetPeriod.parse("1Q"), ZoneId.of("UTC"))),
@@ -149,6 +153,12 @@ class ConfigLoaderTest {
                         List.of(), new RateLimit(1, rolling("250ms"), 0, null)))
                 .build();
 
+    }
+
+    @Test
+    void everyKindOfValueRoundTrips() {
+        GovernanceConfig config = everyKindOfValue();
+
         String json = ConfigLoader.toJson(config);
         GovernanceConfig back = ConfigLoader.parse(json);
 
@@ -162,6 +172,13 @@ class ConfigLoaderTest {
     void emptyConfigRoundTrips() {
         assertThat(ConfigLoader.parse("{}")).isEqualTo(GovernanceConfig.empty());
         assertThat(ConfigLoader.parse(ConfigLoader.toJson(GovernanceConfig.empty()))).isEqualTo(GovernanceConfig.empty());
+    }
+
+    @Test
+    void writtenJsonIsExactlyTheGoldenText() throws Exception {
+        assertThat(ConfigLoader.toJson(ConfigLoader.load(examplePath()))).isEqualTo(resource("/config/example-written.json"));
+        assertThat(ConfigLoader.toJson(everyKindOfValue())).isEqualTo(resource("/config/every-kind-written.json"));
+        assertThat(ConfigLoader.toJson(GovernanceConfig.empty())).isEqualTo("{ }\n");
     }
 
     // --- values
