@@ -1,7 +1,6 @@
 package io.tollgate;
 
-import io.tollgate.internal.ConfigReader;
-import io.tollgate.internal.ConfigWriter;
+import io.tollgate.internal.config.ConfigMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -125,7 +124,7 @@ public final class ConfigLoader {
     public static GovernanceConfig load(Path file) {
         Objects.requireNonNull(file, "file");
         try (InputStream in = Files.newInputStream(file)) {
-            return ConfigReader.read(in);
+            return ConfigMapper.JSON.read(in);
         } catch (IOException e) {
             throw new ConfigException("cannot read " + file + ": " + e, e);
         }
@@ -138,7 +137,7 @@ public final class ConfigLoader {
      */
     public static GovernanceConfig parse(String json) {
         Objects.requireNonNull(json, "json");
-        return ConfigReader.parse(json);
+        return ConfigMapper.JSON.parse(json);
     }
 
     /**
@@ -148,11 +147,11 @@ public final class ConfigLoader {
      */
     public static GovernanceConfig read(InputStream in) {
         Objects.requireNonNull(in, "in");
-        return ConfigReader.read(in);
+        return ConfigMapper.JSON.read(in);
     }
 
     /** The configuration in the format {@link #parse(String)} reads: pretty-printed, ending with a newline. */
     public static String toJson(GovernanceConfig config) {
-        return ConfigWriter.toJson(config);
+        return ConfigMapper.JSON.write(config);
     }
 }

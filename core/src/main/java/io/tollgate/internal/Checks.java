@@ -7,6 +7,9 @@ import java.util.Objects;
 /** Argument checks whose messages name the field and the bad value. */
 public final class Checks {
 
+    /** Longer values are cut in messages: a message names a value, it does not reproduce a file. */
+    public static final int MAX_QUOTED_LENGTH = 80;
+
     private Checks() {
     }
 
@@ -37,6 +40,60 @@ public final class Checks {
             throw new IllegalArgumentException(field + ": " + value + " must be positive");
         }
         return value;
+    }
+
+    /** Text as a message shows it: {@link #printable(String)}, in double quotes. */
+    public static String quote(String text) {
+        return '"' + printable(text) + '"';
+    }
+
+    /**
+     * Text fit for a message: cut after {@value #MAX_QUOTED_LENGTH} characters, with quotes, backslashes, control
+     * characters and unpaired surrogates escaped as in JSON ({@code \n}, <code>&#92;uD800</code>), so that a message
+     * is always well-formed, fits on one line and has a bounded length.
+     */
+    public static String printable(String text) {
+        int end = text.length();
+        boolean cut = end > MAX_QUOTED_LENGTH;
+        if (cut) {
+            end = MAX_QUOTED_LENGTH;
+            // never split a surrogate pair: its first half would show as unpaired
+            if (Character.isHighSurrogate(text.charAt(end - 1))) {
+                end--;
+            }
+        }
+        StringBuilder shown = new StringBuilder(end + 8);
+        for (int i = 0; i < end; i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '"' -> shown.append("\\\"");
+                case '\\' -> shown.append("\\\\");
+                case '\n' -> shown.append("\\n");
+                case '\r' -> shown.append("\\r");
+                case '\t' -> shown.append("\\t");
+                default -> {
+                    if (c < 0x20 || c == 0x7F || (Character.isSurrogate(c) && !pairedAt(text, i))) {
+                        shown.append(escape(c));
+                    } else {
+                        shown.append(c);
+                    }
+                }
+            }
+        }
+        return cut ? shown.append("...").toString() : shown.toString();
+    }
+
+    /** A character as a Java and JSON escape, such as <code>&#92;uD800</code>. */
+    public static String escape(char c) {
+        return String.format("\\u%04X", (int) c);
+    }
+
+    /** Whether the surrogate at {@code i} is half of a well-formed pair. */
+    private static boolean pairedAt(String text, int i) {
+        char c = text.charAt(i);
+        return Character.isHighSurrogate(c)
+                ? i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))
+                : i > 0 && Character.isHighSurrogate(text.charAt(i - 1));
     }
 
     /** An immutable copy with no null element. */
