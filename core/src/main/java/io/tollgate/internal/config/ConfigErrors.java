@@ -50,6 +50,9 @@ final class ConfigErrors {
     /** Jackson 3 gives the start of an unclosed array or object as an offset it does not know for text input. */
     private static final Pattern START_MARKER = Pattern.compile("\\(start marker at \\[Source: [^\\]]*]\\)");
 
+    /** SnakeYAML quotes the characters of a bad escape: up to eight characters of a string that may be a secret. */
+    private static final Pattern ESCAPE_DIGITS = Pattern.compile("(hexadecimal numbers, but found):? .*");
+
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate Object property \"([^\"]*)\"");
 
     private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z_$][A-Za-z0-9_$-]*");
@@ -104,7 +107,8 @@ final class ConfigErrors {
         if (e.getCause() instanceof MarkedYamlEngineException yaml) {
             // SnakeYAML's full message shows the offending line of the file; its problem and context do not
             where = yaml.getProblemMark().map(ConfigErrors::at).orElse(at(e.getLocation(), parser));
-            reason = yaml.getContext() == null ? yaml.getProblem() : yaml.getContext() + ": " + yaml.getProblem();
+            String problem = ESCAPE_DIGITS.matcher(yaml.getProblem()).replaceAll("$1 other characters");
+            reason = yaml.getContext() == null ? problem : yaml.getContext() + ": " + problem;
         } else if (e.getCause() instanceof YamlEngineException yaml) {
             where = at(e.getLocation(), parser);
             reason = yaml.getMessage();

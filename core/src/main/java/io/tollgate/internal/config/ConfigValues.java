@@ -99,6 +99,13 @@ final class ConfigValues {
         }
     }
 
+    /** {@link #refuseAlias(JsonParser)} without naming the alias: for fields whose value must never be shown. */
+    static void refuseHiddenAlias(JsonParser p) {
+        if (p instanceof YAMLParser yaml && yaml.isCurrentAlias()) {
+            throw new InvalidValue("expected a string, got a YAML alias; aliases are not supported");
+        }
+    }
+
     /** {@code 1E+30}, as the exact decimal reads back; the text as written if it is no decimal (YAML's .inf). */
     private static String decimalText(JsonParser p) {
         try {
@@ -124,7 +131,7 @@ final class ConfigValues {
         }
 
         @Override
-        public final T deserialize(JsonParser p, DeserializationContext ctxt) {
+        public T deserialize(JsonParser p, DeserializationContext ctxt) {
             refuseAlias(p);
             return read(p);
         }
@@ -153,6 +160,12 @@ final class ConfigValues {
 
         HiddenText() {
             super(String.class);
+        }
+
+        @Override
+        public String deserialize(JsonParser p, DeserializationContext ctxt) {
+            refuseHiddenAlias(p);
+            return read(p);
         }
 
         @Override
