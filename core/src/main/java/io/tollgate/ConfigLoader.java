@@ -141,6 +141,14 @@ import java.util.Objects;
  *     rateLimit: { tokenMax: 2000000, tokenResetPeriod: 1m }
  * }</pre>
  *
+ * <h2>Limits</h2>
+ * A configuration may come from an untrusted place, so reading refuses, within milliseconds and with a
+ * {@link ConfigException} naming the place, what no configuration needs: a document over 64 MiB (JSON) or 8 MiB
+ * (YAML), a YAML line over 1 MiB, a string over 16 Ki characters, a field name over 256, a number written with more
+ * than 100 characters, more than 32 levels of nesting (the format has 7). Numbers out of range are refused before
+ * any arithmetic, so {@code "tokenMax": 1e99999999} costs no more than {@code 1e30}; so are amounts and periods
+ * given as text with more digits than any valid one has.
+ *
  * <h2>Errors</h2>
  * Every problem is a {@link ConfigException} whose message starts with the path of the bad value inside the file,
  * for example {@code virtualKeys[2].budgets[0].resetPeriod: "1x" is not a period (...)},

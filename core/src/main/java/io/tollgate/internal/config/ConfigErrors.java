@@ -87,8 +87,10 @@ final class ConfigErrors {
         }
         if (e instanceof StreamConstraintsException) {
             String reason = CONSTRAINT_SOURCE.matcher(String.valueOf(e.getOriginalMessage())).replaceAll("");
-            return new ConfigException(prefix(parserPath(parser)) + "over a limit" + at(e.getLocation(), parser)
-                    + ": " + reason);
+            // the document as a whole is too long, wherever the reader (which reads ahead) happened to be
+            boolean whole = reason.startsWith("Document length");
+            return new ConfigException(prefix(whole ? "" : parserPath(parser)) + "over a limit"
+                    + (whole ? "" : limitAt(e.getLocation(), parser)) + ": " + reason);
         }
         if (e instanceof JacksonIOException) {
             return new ConfigException("cannot read the configuration: " + e.getCause(), e.getCause());
@@ -133,6 +135,17 @@ final class ConfigErrors {
         TokenStreamLocation at = location != null && location.getLineNr() > 0 ? location
                 : parser == null ? null : parser.currentLocation();
         return at == null || at.getLineNr() <= 0 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    }
+
+    /** Where a limit was reached: none when the parser has not read a token yet, as its position would mislead. */
+    private static String limitAt(TokenStreamLocation location, JsonParser parser) {
+        if ((location == null || location.getLineNr() <= 0) && parser != null) {
+            TokenStreamLocation at = parser.currentLocation();
+            if (at.getLineNr() == 1 && at.getColumnNr() == 1) {
+                return "";
+            }
+        }
+        return at(location, parser);
     }
 
     /** Where the innermost open array or object started, which an unexpected end leaves unclosed. */

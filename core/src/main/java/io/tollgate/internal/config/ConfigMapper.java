@@ -20,11 +20,13 @@ import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.ObjectWriter;
 import tools.jackson.databind.cfg.MapperBuilder;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.dataformat.yaml.UTF8Reader;
 import tools.jackson.dataformat.yaml.YAMLFactory;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 import tools.jackson.dataformat.yaml.YAMLWriteFeature;
 
 import java.io.InputStream;
+import java.io.StringReader;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -33,27 +35,40 @@ import java.util.function.Function;
  * Jackson's data binding onto the records of {@link ConfigFormat}.
  *
  * <p>Hostile input is refused early, by limits on what the parser accepts ({@link StreamReadConstraints}); each
- * limit is far above what a configuration needs, and low enough that a document at the limit is read in a fraction
- * of a second:
+ * limit is far above what a configuration needs, and low enough that reaching it takes a fraction of a second:
  * <ul>
- *   <li>{@value #MAX_DOCUMENT_CHARS} characters (or bytes) in the whole document: a virtual key takes about 500, so
- *       over 100,000 keys fit;</li>
- *   <li>{@value #MAX_STRING_LENGTH} characters in one string value, {@value #MAX_NAME_LENGTH} in a field name;</li>
- *   <li>{@value #MAX_NUMBER_LENGTH} characters in a number (an amount with nine decimals takes 20);</li>
- *   <li>{@value #MAX_NESTING_DEPTH} levels of nesting (the format has 7).</li>
+ *   <li>{@value #MAX_JSON_DOCUMENT_CHARS} characters (bytes, from a stream) in a JSON document: a virtual key takes
+ *       about 500, so over 100,000 keys fit; reading that much takes about 0.2 s.</li>
+ *   <li>{@value #MAX_YAML_DOCUMENT_CHARS} characters in a YAML document, and {@value #MAX_YAML_LINE_CHARS} in one of
+ *       its lines: SnakeYAML is several times slower than Jackson's JSON parser (8 MiB of a quoted value on short
+ *       lines takes about 0.15 s), and copies the unread rest of a line whenever it reads on, so that an unbroken
+ *       value costs time growing with the square of its length (50 MB took minutes). With lines bounded and
+ *       {@value #YAML_BUFFER_CHARS}-character reads (rather than 1,024), the cost is linear again.</li>
+ *   <li>{@value #MAX_STRING_LENGTH} characters in one string value, {@value #MAX_NAME_LENGTH} in a field name: ids,
+ *       names, periods, amounts and secrets are far shorter, and the format's longest field name has 18.</li>
+ *   <li>{@value #MAX_NUMBER_LENGTH} characters in a number (an amount with nine decimals takes 20).</li>
+ *   <li>{@value #MAX_NESTING_DEPTH} levels of nesting (the format has 7). Every position of the format has a type, so
+ *       a wrong shape is refused at its first level anyway; this bounds whatever reads further.</li>
  * </ul>
- * Values are then read by {@link ConfigValues}, which refuses out-of-range numbers before any arithmetic whose cost
- * grows with the exponent, and YAML aliases outright (so no document expands).
+ * The total number of tokens is not limited: the document's length bounds it. Values are then read by
+ * {@link ConfigValues}, which refuses out-of-range numbers before any arithmetic whose cost grows with the exponent,
+ * and YAML aliases outright, so no document expands.
  *
  * <p>Thread-safe: both mappers are immutable once built.
  */
 public final class ConfigMapper {
 
-    /** Characters (bytes for a stream) in one document. */
-    public static final int MAX_DOCUMENT_CHARS = 64 * 1024 * 1024;
-    /** Characters in one string value: ids, names, periods, amounts and secrets are all far shorter. */
+    /** Characters (bytes for a stream) in one JSON document. */
+    public static final int MAX_JSON_DOCUMENT_CHARS = 64 * 1024 * 1024;
+    /** Characters (bytes for a stream) in one YAML document. */
+    public static final int MAX_YAML_DOCUMENT_CHARS = 8 * 1024 * 1024;
+    /** Characters in one line of YAML; see {@link YamlText} for why lines are bounded. */
+    public static final int MAX_YAML_LINE_CHARS = 1024 * 1024;
+    /** How much SnakeYAML reads at once; each read copies the unconsumed rest of a line, so fewer reads cost less. */
+    static final int YAML_BUFFER_CHARS = 1024 * 1024;
+    /** Characters in one string value. */
     public static final int MAX_STRING_LENGTH = 16 * 1024;
-    /** Characters in one field name: the format's longest is 18. */
+    /** Characters in one field name. */
     public static final int MAX_NAME_LENGTH = 256;
     /** Characters in one number: digits, sign, point and exponent. */
     public static final int MAX_NUMBER_LENGTH = 100;
@@ -61,16 +76,19 @@ public final class ConfigMapper {
     public static final int MAX_NESTING_DEPTH = 32;
 
     /** The configuration as JSON. */
-    public static final ConfigMapper JSON = new ConfigMapper(Format.JSON,
-            configure(JsonMapper.builder(JsonFactory.builder().streamReadConstraints(constraints()).build())).build());
+    public static final ConfigMapper JSON = new ConfigMapper(Format.JSON, configure(JsonMapper.builder(
+            JsonFactory.builder().streamReadConstraints(constraints(MAX_JSON_DOCUMENT_CHARS)).build())).build());
 
     /** The configuration as YAML: the same objects and fields as JSON, in YAML's syntax. */
     public static final ConfigMapper YAML = new ConfigMapper(Format.YAML,
             configure(YAMLMapper.builder(YAMLFactory.builder()
-                    .streamReadConstraints(constraints())
-                    // the document limit above is Jackson's, counted as SnakeYAML reads; SnakeYAML's own (3 MB by
-                    // default) would cut it short
-                    .loadSettings(LoadSettings.builder().setCodePointLimit(Integer.MAX_VALUE).build())
+                    .streamReadConstraints(constraints(MAX_YAML_DOCUMENT_CHARS))
+                    // the document limit is Jackson's, counted as SnakeYAML reads, so that both syntaxes report it
+                    // alike; SnakeYAML's own (3 MB by default) is left above it
+                    .loadSettings(LoadSettings.builder()
+                            .setCodePointLimit(Integer.MAX_VALUE)
+                            .setBufferSize(YAML_BUFFER_CHARS)
+                            .build())
                     .disable(YAMLWriteFeature.WRITE_DOC_START_MARKER)
                     .enable(YAMLWriteFeature.MINIMIZE_QUOTES)
                     // amounts are written as strings, as in JSON; quotes keep them strings
@@ -102,6 +120,11 @@ public final class ConfigMapper {
             this.objectName = objectName;
         }
 
+        /** The longest document of this syntax that is read. */
+        public int maxDocumentChars() {
+            return this == JSON ? MAX_JSON_DOCUMENT_CHARS : MAX_YAML_DOCUMENT_CHARS;
+        }
+
         /** {@code JSON} or {@code YAML}. */
         public String displayName() {
             return displayName;
@@ -121,9 +144,9 @@ public final class ConfigMapper {
         this.mapper = mapper;
     }
 
-    private static StreamReadConstraints constraints() {
+    private static StreamReadConstraints constraints(int maxDocumentChars) {
         return StreamReadConstraints.builder()
-                .maxDocumentLength(MAX_DOCUMENT_CHARS)
+                .maxDocumentLength(maxDocumentChars)
                 .maxStringLength(MAX_STRING_LENGTH)
                 .maxNameLength(MAX_NAME_LENGTH)
                 .maxNumberLength(MAX_NUMBER_LENGTH)
@@ -161,17 +184,23 @@ public final class ConfigMapper {
     /** Reads a whole configuration from text. */
     public GovernanceConfig parse(String text) {
         Objects.requireNonNull(text, "text");
-        if (text.length() > MAX_DOCUMENT_CHARS) {
-            throw new ConfigException("the configuration is too long: " + text.length() + " characters (at most "
-                    + MAX_DOCUMENT_CHARS + ")");
+        // refused before a parser is made: a String input is read from memory, with no length check of Jackson's
+        if (text.length() > format.maxDocumentChars()) {
+            throw new ConfigException("over a limit: Document length (" + text.length()
+                    + ") exceeds the maximum allowed (" + format.maxDocumentChars() + ")");
         }
-        return read(mapper -> mapper.createParser(text));
+        return read(format == Format.YAML
+                ? mapper -> mapper.createParser(new YamlText(new StringReader(text)))
+                : mapper -> mapper.createParser(text));
     }
 
     /** Reads a whole configuration from {@code in} (UTF-8, or UTF-16/32 with a byte order mark), which is left open. */
     public GovernanceConfig read(InputStream in) {
         Objects.requireNonNull(in, "in");
-        return read(mapper -> mapper.createParser(in));
+        return read(format == Format.YAML
+                // Jackson's own strict UTF-8 decoder, as it would use; left open like the stream
+                ? mapper -> mapper.createParser(new YamlText(new UTF8Reader(in, false)))
+                : mapper -> mapper.createParser(in));
     }
 
     /** The configuration as text that {@link #parse(String)} reads back to an equal configuration. */
