@@ -118,6 +118,9 @@ final class ConfigFormat {
             if (secret != null && secret.isBlank()) {
                 throw new InvalidValue("secret", "must not be empty");
             }
+            if (secret != null && !Checks.isWellFormed(secret)) {
+                throw new InvalidValue("secret", Checks.NOT_WELL_FORMED_SECRET);
+            }
             if (secret != null && secretHash != null) {
                 throw new InvalidValue("give either \"secret\" or \"secretHash\", not both");
             }
