@@ -239,6 +239,12 @@ class ConfigLoaderTest {
                 .user(new User("null", List.of(), null))
                 .user(new User("1e3", List.of(), null))
                 .user(new User("- x: y", List.of(), null))
+                .user(new User("*alias", List.of(), null))
+                .user(new User("&anchor", List.of(), null))
+                .user(new User("~", List.of(), null))
+                .user(new User("key: value # comment", List.of(), null))
+                .user(new User("  spaced  ", List.of(), null))
+                .user(new User("line\nbreak", List.of(), null))
                 .build();
 
         assertThat(ConfigLoader.parseYaml(ConfigLoader.toYaml(config))).isEqualTo(config);
@@ -432,6 +438,12 @@ class ConfigLoaderTest {
     void truncatedJsonGivesLineAndColumn() {
         assertThat(failure("{'users': [{'id': 'u'}")).hasMessage("users[0]: malformed JSON at line 1, column 23: "
                 + "Unexpected end-of-input: expected close marker for Array (start marker at line 1, column 11)");
+    }
+
+    @Test
+    void aMismatchedCloseGivesWhereTheOpenObjectStarted() {
+        assertThat(failure("{'users': [{'id': 'u'}]] }")).hasMessage("users: malformed JSON at line 1, column 24: "
+                + "Unexpected close marker ']': expected '}' (for Object starting at line 1, column 1)");
     }
 
     @Test

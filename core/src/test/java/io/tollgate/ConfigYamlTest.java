@@ -6,6 +6,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
 
 import static io.tollgate.ConfigLoaderTest.q;
@@ -112,6 +116,29 @@ class ConfigYamlTest {
                 .hasMessageStartingWith("users[1].budgets[0].\"<<\": unknown field (expected one of max, ");
         // an anchor alone is harmless
         assertThat(ConfigLoader.parseYaml(anchors).user("u1")).isPresent();
+    }
+
+    @Test
+    void readYamlLeavesTheStreamOpen() {
+        boolean[] closed = {false};
+        InputStream in = new ByteArrayInputStream("users: [{id: u}]\n".getBytes(StandardCharsets.UTF_8)) {
+            @Override
+            public void close() throws IOException {
+                closed[0] = true;
+                super.close();
+            }
+        };
+
+        assertThat(ConfigLoader.readYaml(in).user("u")).isPresent();
+        assertThat(closed[0]).isFalse();
+    }
+
+    @Test
+    void malformedUtf8IsAnErrorNotAGuess() {
+        byte[] bytes = "users: [{id: u\u00e9}]".getBytes(StandardCharsets.ISO_8859_1);
+
+        assertThat(catchThrowableOfType(ConfigException.class, () -> ConfigLoader.readYaml(new ByteArrayInputStream(bytes))))
+                .hasMessageContaining("malformed YAML").hasMessageContaining("UTF-8");
     }
 
     // --- secrets never appear in messages

@@ -47,8 +47,11 @@ final class ConfigErrors {
     /** Where Jackson says which setting a limit comes from; the limit itself stays in the message. */
     private static final Pattern CONSTRAINT_SOURCE = Pattern.compile(", from `[^`]*`");
 
-    /** Jackson 3 gives the start of an unclosed array or object as an offset it does not know for text input. */
-    private static final Pattern START_MARKER = Pattern.compile("\\(start marker at \\[Source: [^\\]]*]\\)");
+    /**
+     * A location Jackson 3 can only give as an offset, unknown for text input: the start of the array or object left
+     * open ("start marker at ...", "for Object starting at ...").
+     */
+    private static final Pattern OPEN_AT = Pattern.compile("\\[Source: [^\\]]*]");
 
     /** SnakeYAML quotes the characters of a bad escape: up to eight characters of a string that may be a secret. */
     private static final Pattern ESCAPE_DIGITS = Pattern.compile("(hexadecimal numbers, but found):? .*");
@@ -112,14 +115,15 @@ final class ConfigErrors {
             String problem = ESCAPE_DIGITS.matcher(yaml.getProblem()).replaceAll("$1 other characters");
             reason = yaml.getContext() == null ? problem : yaml.getContext() + ": " + problem;
         } else if (e.getCause() instanceof YamlEngineException yaml) {
-            where = at(e.getLocation(), parser);
-            reason = yaml.getMessage();
+            // unmarked: the input could not be decoded (bad UTF-8, say), which has no place in the YAML
+            where = limitAt(e.getLocation(), parser);
+            reason = yaml.getCause() != null ? yaml.getCause().getMessage() : yaml.getMessage();
         } else {
             where = at(e.getLocation(), parser);
             reason = QUOTED_TOKEN.matcher(String.valueOf(e.getOriginalMessage())).replaceAll("$1");
             reason = SOURCE_LOCATION.matcher(reason).replaceAll("line $1, column $2");
             reason = DUPLICATE.matcher(reason).replaceAll("Duplicate field '$1'");
-            reason = START_MARKER.matcher(reason).replaceAll(Matcher.quoteReplacement(startMarker(parser)));
+            reason = OPEN_AT.matcher(reason).replaceAll(Matcher.quoteReplacement(openedAt(parser)));
         }
         return new ConfigException(prefix(parserPath(parser)) + "malformed " + format.displayName() + where + ": "
                 + reason);
@@ -137,25 +141,23 @@ final class ConfigErrors {
         return at == null || at.getLineNr() <= 0 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
     }
 
-    /** Where a limit was reached: none when the parser has not read a token yet, as its position would mislead. */
+    /**
+     * Where a limit was reached or the input could not be decoded: nowhere while the parser is still at the start,
+     * as it has read nothing yet, and that position would mislead.
+     */
     private static String limitAt(TokenStreamLocation location, JsonParser parser) {
-        if ((location == null || location.getLineNr() <= 0) && parser != null) {
-            TokenStreamLocation at = parser.currentLocation();
-            if (at.getLineNr() == 1 && at.getColumnNr() == 1) {
-                return "";
-            }
-        }
-        return at(location, parser);
+        String at = at(location, parser);
+        return at.equals(" at line 1, column 1") ? "" : at;
     }
 
-    /** Where the innermost open array or object started, which an unexpected end leaves unclosed. */
-    private static String startMarker(JsonParser parser) {
+    /** Where the innermost open array or object started: the one an unexpected end or close leaves unclosed. */
+    private static String openedAt(JsonParser parser) {
         TokenStreamContext open = parser == null ? null : parser.streamReadContext();
         if (open == null || open.inRoot()) {
-            return "";
+            return "an unknown place";
         }
         TokenStreamLocation start = open.startLocation(ContentReference.unknown());
-        return "(start marker at line " + start.getLineNr() + ", column " + start.getColumnNr() + ")";
+        return "line " + start.getLineNr() + ", column " + start.getColumnNr();
     }
 
     private static String at(Mark mark) {

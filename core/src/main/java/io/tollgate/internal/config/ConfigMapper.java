@@ -194,7 +194,10 @@ public final class ConfigMapper {
                 : mapper -> mapper.createParser(text));
     }
 
-    /** Reads a whole configuration from {@code in} (UTF-8, or UTF-16/32 with a byte order mark), which is left open. */
+    /**
+     * Reads a whole configuration from {@code in}, which is left open: JSON in UTF-8 (or UTF-16/32, which Jackson
+     * detects), YAML in UTF-8.
+     */
     public GovernanceConfig read(InputStream in) {
         Objects.requireNonNull(in, "in");
         return read(format == Format.YAML

@@ -148,11 +148,16 @@ final class ConfigValues {
 
         @Override
         String read(JsonParser p) {
-            if (p.currentToken() != JsonToken.VALUE_STRING) {
-                throw new InvalidValue("expected a string, got " + describe(p));
-            }
-            return p.getString();
+            return text(p);
         }
+    }
+
+    /** The current value, which must be a string. */
+    private static String text(JsonParser p) {
+        if (p.currentToken() != JsonToken.VALUE_STRING) {
+            throw new InvalidValue("expected a string, got " + describe(p));
+        }
+        return p.getString();
     }
 
     /** A string whose value is never shown, not even when it has the wrong type: secrets and their hashes. */
@@ -265,7 +270,7 @@ final class ConfigValues {
 
         @Override
         Instant read(JsonParser p) {
-            String text = new Text().read(p);
+            String text = text(p);
             try {
                 return Instant.parse(text);
             } catch (DateTimeParseException e) {
@@ -284,7 +289,7 @@ final class ConfigValues {
 
         @Override
         ZoneId read(JsonParser p) {
-            String text = new Text().read(p);
+            String text = text(p);
             try {
                 return ZoneId.of(text);
             } catch (DateTimeException e) {
@@ -303,7 +308,7 @@ final class ConfigValues {
 
         @Override
         ModelConfig.Scope read(JsonParser p) {
-            String text = new Text().read(p);
+            String text = text(p);
             try {
                 return ModelConfig.Scope.valueOf(text);
             } catch (IllegalArgumentException e) {
@@ -321,7 +326,7 @@ final class ConfigValues {
 
         @Override
         ConfigFormat.Name read(JsonParser p) {
-            return new ConfigFormat.Name(new Text().read(p));
+            return new ConfigFormat.Name(text(p));
         }
 
         @Override
