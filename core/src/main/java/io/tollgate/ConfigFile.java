@@ -148,7 +148,7 @@ public final class ConfigFile implements Supplier<GovernanceConfig>, AutoCloseab
         try {
             refresh();
         } catch (RuntimeException e) {
-            // an exception would end the scheduled task, and with it every later reload
+            // an exception would cancel the polling, and with it every later reload
             LOG.error("Configuration file {} could not be checked; checking again at the next poll", file, e);
         }
     }
