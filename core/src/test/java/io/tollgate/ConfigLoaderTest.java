@@ -345,6 +345,13 @@ class ConfigLoaderTest {
                 Arguments.of("{'users': [{'id': 7}]}", "users[0].id: expected a string, got 7"),
                 Arguments.of("{'users': {}}", "users: expected an array, got an object"),
                 Arguments.of("{'users': [null]}", "users[0]: expected an object, got null"),
+                Arguments.of("{'users': ''}", "users: expected an array, got ''"),
+                Arguments.of("{'virtualKeys': [{'id': 'k', 'secret': 'sk', 'providerConfigs': [{'provider': 'p', "
+                                + "'allowedModels': ['a', null]}]}]}",
+                        "virtualKeys[0].providerConfigs[0].allowedModels[1]: expected a string, got null"),
+                Arguments.of("{'virtualKeys': [{'id': 'k', 'secret': 'sk', 'providerConfigs': [{'provider': 'p', "
+                                + "'allowedModels': [' ']}]}]}",
+                        "virtualKeys[0].providerConfigs[0].allowedModels[0]: ' ' must not be empty"),
                 Arguments.of("{'users': [{'id': 'u', 'budgets': [{'max': true}]}]}",
                         "users[0].budgets[0].max: expected dollars as a string such as '12.50' or a number, got true"),
                 Arguments.of("{'virtualKeys': [{'id': 'k', 'secret': 'sk', 'active': 'yes'}]}",
