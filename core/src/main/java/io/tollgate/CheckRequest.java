@@ -19,7 +19,7 @@ public record CheckRequest(String virtualKey, String userId, String provider, St
                            Money estimatedCost) {
 
     public CheckRequest {
-        Checks.optional("CheckRequest.virtualKey", virtualKey);
+        Checks.optionalSecret("CheckRequest.virtualKey", virtualKey);
         Checks.optional("CheckRequest.userId", userId);
         Checks.optional("CheckRequest.provider", provider);
         Checks.optional("CheckRequest.model", model);

@@ -14,6 +14,7 @@ public record Customer(String id, String name, List<Budget> budgets, RateLimit r
 
     public Customer {
         Checks.notBlank("Customer.id", id);
+        Checks.wellFormed("Customer.name", name);
         budgets = Checks.list("Customer.budgets", budgets);
     }
 

@@ -1,5 +1,7 @@
 package io.tollgate;
 
+import io.tollgate.internal.Checks;
+
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.Objects;
@@ -25,6 +27,8 @@ public final class Money implements Comparable<Money> {
     private static final BigDecimal MIN_DOLLARS = BigDecimal.valueOf(Long.MIN_VALUE, SCALE);
     private static final BigDecimal MAX_DOLLARS = BigDecimal.valueOf(Long.MAX_VALUE, SCALE);
     private static final BigDecimal HALF_NANO = BigDecimal.valueOf(5, SCALE + 1);
+    /** Digits before the point in the largest amount, 9223372036. */
+    private static final int MAX_WHOLE_DIGITS = 10;
     private static final Pattern TEXT = Pattern.compile("(-?)\\$?(\\d+(?:\\.\\d+)?)");
 
     private final long nanos;
@@ -72,10 +76,38 @@ public final class Money implements Comparable<Money> {
         Matcher m = TEXT.matcher(text);
         if (!m.matches()) {
             throw new IllegalArgumentException(
-                    "\"" + text + "\" is not an amount of money (expected dollars such as 123.45 or $123.45)");
+                    Checks.quote(text) + " is not an amount of money (expected dollars such as 123.45 or $123.45)");
         }
-        BigDecimal amount = new BigDecimal(m.group(2));
-        return fromDollars(m.group(1).isEmpty() ? amount : amount.negate(), "\"" + text + "\"");
+        String digits = m.group(2);
+        int point = digits.indexOf('.');
+        int wholeEnd = point < 0 ? digits.length() : point;
+        int firstSignificant = 0;
+        while (firstSignificant < wholeEnd - 1 && digits.charAt(firstSignificant) == '0') {
+            firstSignificant++;
+        }
+        // more than 10 whole digits is beyond ±9.2 billion dollars: no need to read them all
+        if (wholeEnd - firstSignificant > MAX_WHOLE_DIGITS) {
+            throw outOfRange(Checks.quote(text));
+        }
+        BigDecimal amount = new BigDecimal(point < 0 ? digits
+                : digits.substring(0, point + 1) + roundingDigits(digits.substring(point + 1)));
+        return fromDollars(m.group(1).isEmpty() ? amount : amount.negate(), Checks.quote(text));
+    }
+
+    /**
+     * The decimals that decide the rounding to nanodollars: the first ten, then a 1 if any later one is not 0.
+     * Half-even rounding at nine decimals gives the same result for both, and a long tail costs nothing to read.
+     */
+    private static String roundingDigits(String decimals) {
+        if (decimals.length() <= SCALE + 1) {
+            return decimals;
+        }
+        for (int i = SCALE + 1; i < decimals.length(); i++) {
+            if (decimals.charAt(i) != '0') {
+                return decimals.substring(0, SCALE + 1) + "1";
+            }
+        }
+        return decimals.substring(0, SCALE + 1);
     }
 
     /** The amount in nanodollars. */

@@ -1,5 +1,7 @@
 package io.tollgate;
 
+import io.tollgate.internal.Checks;
+
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
@@ -11,7 +13,9 @@ import java.util.Objects;
  *
  * <p>Text is one or more components, each a positive number (decimal fractions allowed) followed by a unit:
  * {@code ms} milliseconds, {@code s} seconds, {@code m} minutes, {@code h} hours, {@code d} days, {@code w} weeks,
- * {@code M} months, {@code Q} quarters (3 months), {@code Y} years (12 months). Components add up.
+ * {@code M} months, {@code Q} quarters (3 months), {@code Y} years (12 months). Components add up. A number has at
+ * most 19 significant digits before its point and 10 after it: more would be too long, or too fine to come out
+ * whole, for any unit; so text is refused in time proportional to its length, however many digits it has.
  *
  * <p>A period keeps three parts, because they are not interchangeable once a time zone is involved: whole
  * {@link #months()}, whole {@link #days()} and {@link #millis()}. A fraction of a day or week spills into
@@ -30,6 +34,16 @@ public final class ResetPeriod {
 
     private static final String GRAMMAR =
             "expected a positive number and a unit ms s m h d w M Q Y, e.g. 30s, 1.5h, 1h30m";
+    private static final String TOO_LONG = "too long: at most about 292 million years";
+    private static final String NOT_WHOLE_MONTHS = "months, quarters and years must add up to whole months";
+    private static final String NOT_WHOLE_MILLIS = "fractions must come out as whole milliseconds";
+    /** A whole part of 20 digits is at least 10^19 ms, more than a long holds, whatever the unit. */
+    private static final int MAX_WHOLE_DIGITS = 19;
+    /**
+     * Every unit is at most 2^10 times a power of ten of milliseconds or months (a week is 2^10 * 590625 ms), so a
+     * fraction with more than 10 significant decimals can never come out whole.
+     */
+    private static final int MAX_FRACTION_DIGITS = 10;
     private static final BigDecimal BIG_DAY = BigDecimal.valueOf(DAY_MILLIS);
     private static final BigInteger MAX_LONG = BigInteger.valueOf(Long.MAX_VALUE);
     private static final BigInteger MAX_INT = BigInteger.valueOf(Integer.MAX_VALUE);
@@ -62,21 +76,44 @@ public final class ResetPeriod {
         while (i < n) {
             int numberStart = i;
             i = skipDigits(text, i);
+            int wholeEnd = i;
             if (i == numberStart) {
                 throw invalid(text, GRAMMAR);
             }
+            int fractionStart = i;
             if (i < n && text.charAt(i) == '.') {
-                int fractionStart = ++i;
+                fractionStart = ++i;
                 i = skipDigits(text, i);
                 if (i == fractionStart) {
                     throw invalid(text, GRAMMAR);
                 }
             }
-            BigDecimal value = new BigDecimal(text.substring(numberStart, i));
-            if (value.signum() == 0 || i == n) {
+            if (i == n) {
                 throw invalid(text, GRAMMAR);
             }
-            char unit = text.charAt(i++);
+            char unit = text.charAt(i);
+            // the digits that matter, found before any arithmetic, so that a long text costs no more than its length
+            int wholeFrom = numberStart;
+            while (wholeFrom < wholeEnd && text.charAt(wholeFrom) == '0') {
+                wholeFrom++;
+            }
+            int fractionTo = i;
+            while (fractionTo > fractionStart && text.charAt(fractionTo - 1) == '0') {
+                fractionTo--;
+            }
+            if (wholeEnd - wholeFrom > MAX_WHOLE_DIGITS) {
+                throw invalid(text, TOO_LONG);
+            }
+            if (fractionTo - fractionStart > MAX_FRACTION_DIGITS) {
+                throw invalid(text, unit == 'M' || unit == 'Q' || unit == 'Y' ? NOT_WHOLE_MONTHS : NOT_WHOLE_MILLIS);
+            }
+            String whole = wholeFrom == wholeEnd ? "0" : text.substring(wholeFrom, wholeEnd);
+            BigDecimal value = new BigDecimal(fractionTo > fractionStart
+                    ? whole + "." + text.substring(fractionStart, fractionTo) : whole);
+            if (value.signum() == 0) {
+                throw invalid(text, GRAMMAR);
+            }
+            i++;
             switch (unit) {
                 case 'm' -> {
                     // "ms" cannot be minutes followed by something: every component starts with a digit
@@ -100,16 +137,16 @@ public final class ResetPeriod {
         BigDecimal wholeDays = days.setScale(0, RoundingMode.FLOOR);
         millis = millis.add(days.subtract(wholeDays).multiply(BIG_DAY));
         if (!isWhole(months)) {
-            throw invalid(text, "months, quarters and years must add up to whole months");
+            throw invalid(text, NOT_WHOLE_MONTHS);
         }
         if (!isWhole(millis)) {
-            throw invalid(text, "fractions must come out as whole milliseconds");
+            throw invalid(text, NOT_WHOLE_MILLIS);
         }
         BigInteger m = months.toBigInteger();
         BigInteger d = wholeDays.toBigInteger();
         BigInteger ms = millis.toBigInteger();
         if (m.compareTo(MAX_INT) > 0 || d.compareTo(MAX_INT) > 0 || approximate(m, d, ms).compareTo(MAX_LONG) > 0) {
-            throw invalid(text, "too long: at most about 292 million years");
+            throw invalid(text, TOO_LONG);
         }
         return new ResetPeriod(m.intValue(), d.intValue(), ms.longValue());
     }
@@ -225,6 +262,6 @@ public final class ResetPeriod {
     }
 
     private static IllegalArgumentException invalid(String text, String reason) {
-        return new IllegalArgumentException("\"" + text + "\" is not a period (" + reason + ")");
+        return new IllegalArgumentException(Checks.quote(text) + " is not a period (" + reason + ")");
     }
 }

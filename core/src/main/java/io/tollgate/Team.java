@@ -14,6 +14,7 @@ public record Team(String id, String name, String customerId, List<Budget> budge
 
     public Team {
         Checks.notBlank("Team.id", id);
+        Checks.wellFormed("Team.name", name);
         Checks.optional("Team.customerId", customerId);
         budgets = Checks.list("Team.budgets", budgets);
     }

@@ -23,7 +23,7 @@ public record UsageUpdate(String virtualKey, String userId, String provider, Str
                           boolean hasUsageData, Reservation reservation) {
 
     public UsageUpdate {
-        Checks.optional("UsageUpdate.virtualKey", virtualKey);
+        Checks.optionalSecret("UsageUpdate.virtualKey", virtualKey);
         Checks.optional("UsageUpdate.userId", userId);
         Checks.optional("UsageUpdate.provider", provider);
         Checks.optional("UsageUpdate.model", model);

@@ -29,6 +29,7 @@ public record VirtualKey(String id, String name, String secretHash, String teamI
         if (name == null) {
             name = id;
         }
+        Checks.wellFormed("VirtualKey.name", name);
         if (secretHash == null || !Secrets.isSha256Hex(secretHash)) {
             // Never echo the value: a caller may have passed the secret itself here by mistake.
             throw new IllegalArgumentException("VirtualKey.secretHash of " + id
@@ -49,7 +50,8 @@ public record VirtualKey(String id, String name, String secretHash, String teamI
 
     /** The SHA-256 of a secret, lower-case hex: what {@link #secretHash()} holds. */
     public static String hashSecret(String secret) {
-        Checks.notBlank("secret", secret);
+        // an unpaired surrogate has no UTF-8 form: two such secrets could share a hash
+        Checks.secret("secret", secret);
         return Secrets.sha256Hex(secret);
     }
 

@@ -31,12 +31,20 @@ class ConfigLoaderTest {
     private static final String SECRET = "sk-do-not-show-4f1c9a";
 
     /** Single quotes become double quotes, so that JSON reads well in Java strings. */
-    private static String q(String text) {
+    static String q(String text) {
         return text.replace('\'', '"');
     }
 
     private static Path examplePath() throws URISyntaxException {
         return Path.of(ConfigLoaderTest.class.getResource("/config/example.json").toURI());
+    }
+
+    private static Path exampleYamlPath() throws URISyntaxException {
+        return Path.of(ConfigLoaderTest.class.getResource("/config/example.yaml").toURI());
+    }
+
+    static String resource(String name) throws IOException, URISyntaxException {
+        return Files.readString(Path.of(ConfigLoaderTest.class.getResource(name).toURI()));
     }
 
     private static WindowSpec rolling(String period) {
@@ -96,13 +104,53 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void javadocShowsTheExampleFile() throws Exception {
-        String source = Files.readString(Path.of("src/main/java/io/tollgate/ConfigLoader.java"));
-        int start = source.indexOf("<pre>{@code\n") + "<pre>{@code\n".length();
-        int end = source.indexOf(" * }</pre>", start);
-        String javadoc = source.substring(start, end).replaceAll("(?m)^ \\* ?", "");
+    void yamlExampleReadsTheSameAsTheJsonOneFromEveryEntryPoint() throws Exception {
+        GovernanceConfig json = ConfigLoader.load(examplePath());
 
-        assertThat(javadoc).isEqualTo(Files.readString(examplePath()));
+        assertThat(ConfigLoader.load(exampleYamlPath())).isEqualTo(json);
+        try (InputStream in = Files.newInputStream(exampleYamlPath())) {
+            assertThat(ConfigLoader.readYaml(in)).isEqualTo(json);
+        }
+        assertThat(ConfigLoader.parseYaml(Files.readString(exampleYamlPath()))).isEqualTo(json);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"config.yaml", "config.yml", "CONFIG.YML", "config.Yaml"})
+    void loadReadsYamlByTheFileExtension(String name, @TempDir Path dir) throws Exception {
+        Path file = Files.copy(exampleYamlPath(), dir.resolve(name));
+
+        assertThat(ConfigLoader.load(file)).isEqualTo(ConfigLoader.load(examplePath()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"config.json", "config.JSON", "config", "config.conf"})
+    void loadReadsJsonForEveryOtherName(String name, @TempDir Path dir) throws Exception {
+        Path file = Files.copy(examplePath(), dir.resolve(name));
+
+        assertThat(ConfigLoader.load(file)).isEqualTo(ConfigLoader.load(examplePath()));
+        // a YAML file under such a name is read as JSON, and fails as JSON
+        Files.copy(exampleYamlPath(), file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> ConfigLoader.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("malformed JSON at line 1, column ");
+    }
+
+    @Test
+    void javadocShowsTheExampleFiles() throws Exception {
+        String source = Files.readString(Path.of("src/main/java/io/tollgate/ConfigLoader.java"));
+
+        assertThat(javadocExample(source, 0)).isEqualTo(Files.readString(examplePath()));
+        assertThat(javadocExample(source, 1)).isEqualTo(Files.readString(exampleYamlPath()));
+    }
+
+    /** The {@code n}th {@code <pre>{@code ...}</pre>} block of a source file's comments, without the comment's stars. */
+    private static String javadocExample(String source, int n) {
+        int start = -1;
+        for (int i = 0; i <= n; i++) {
+            start = source.indexOf("<pre>{@code\n", start + 1);
+        }
+        start += "<pre>{@code\n".length();
+        int end = source.indexOf(" * }</pre>", start);
+        return source.substring(start, end).replaceAll("(?m)^ \\* ?", "");
     }
 
     // --- writing
@@ -117,9 +165,9 @@ class ConfigLoaderTest {
         assertThat(json).doesNotContain("\"secret\"").contains("\"max\": \"100.00\"");
     }
 
-    @Test
-    void everyKindOfValueRoundTrips() {
-        GovernanceConfig config = GovernanceConfig.builder()
+    /** One of every kind of value the format has: defaults and non-defaults, every window kind, every scope. */
+    static GovernanceConfig everyKindOfValue() {
+        return GovernanceConfig.builder()
                 .customer(new Customer("c1", null, List.of(
                         new Budget(Money.parse("0.000000001"), WindowSpec.unbounded()),
                         new Budget(Money.parse("9200000000"), WindowSpec.calendar(ResetPeriod.parse("1Q"), ZoneId.of("UTC"))),
@@ -149,6 +197,12 @@ class ConfigLoaderTest {
                         List.of(), new RateLimit(1, rolling("250ms"), 0, null)))
                 .build();
 
+    }
+
+    @Test
+    void everyKindOfValueRoundTrips() {
+        GovernanceConfig config = everyKindOfValue();
+
         String json = ConfigLoader.toJson(config);
         GovernanceConfig back = ConfigLoader.parse(json);
 
@@ -159,9 +213,56 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void everyKindOfValueRoundTripsThroughYaml() {
+        GovernanceConfig config = everyKindOfValue();
+
+        String yaml = ConfigLoader.toYaml(config);
+        GovernanceConfig back = ConfigLoader.parseYaml(yaml);
+
+        assertThat(back).isEqualTo(config);
+        assertThat(back.customer("c1").orElseThrow().name()).isNull();
+        assertThat(ConfigLoader.toYaml(back)).isEqualTo(yaml);
+        // amounts stay strings, as in JSON, and ids that look like numbers or booleans keep their quotes
+        assertThat(yaml).contains("max: \"9200000000.00\"").doesNotContain("secret:");
+    }
+
+    @Test
+    void writtenYamlIsExactlyTheGoldenText() throws Exception {
+        assertThat(ConfigLoader.toYaml(ConfigLoader.load(examplePath()))).isEqualTo(resource("/config/example-written.yaml"));
+    }
+
+    @Test
+    void yamlKeepsTextThatLooksLikeOtherTypesAsText() {
+        GovernanceConfig config = GovernanceConfig.builder()
+                .user(new User("true", List.of(), null))
+                .user(new User("007", List.of(), null))
+                .user(new User("null", List.of(), null))
+                .user(new User("1e3", List.of(), null))
+                .user(new User("- x: y", List.of(), null))
+                .user(new User("*alias", List.of(), null))
+                .user(new User("&anchor", List.of(), null))
+                .user(new User("~", List.of(), null))
+                .user(new User("key: value # comment", List.of(), null))
+                .user(new User("  spaced  ", List.of(), null))
+                .user(new User("line\nbreak", List.of(), null))
+                .build();
+
+        assertThat(ConfigLoader.parseYaml(ConfigLoader.toYaml(config))).isEqualTo(config);
+    }
+
+    @Test
     void emptyConfigRoundTrips() {
         assertThat(ConfigLoader.parse("{}")).isEqualTo(GovernanceConfig.empty());
         assertThat(ConfigLoader.parse(ConfigLoader.toJson(GovernanceConfig.empty()))).isEqualTo(GovernanceConfig.empty());
+        assertThat(ConfigLoader.parseYaml("{}")).isEqualTo(GovernanceConfig.empty());
+        assertThat(ConfigLoader.parseYaml(ConfigLoader.toYaml(GovernanceConfig.empty()))).isEqualTo(GovernanceConfig.empty());
+    }
+
+    @Test
+    void writtenJsonIsExactlyTheGoldenText() throws Exception {
+        assertThat(ConfigLoader.toJson(ConfigLoader.load(examplePath()))).isEqualTo(resource("/config/example-written.json"));
+        assertThat(ConfigLoader.toJson(everyKindOfValue())).isEqualTo(resource("/config/every-kind-written.json"));
+        assertThat(ConfigLoader.toJson(GovernanceConfig.empty())).isEqualTo("{ }\n");
     }
 
     // --- values
@@ -244,6 +345,13 @@ class ConfigLoaderTest {
                 Arguments.of("{'users': [{'id': 7}]}", "users[0].id: expected a string, got 7"),
                 Arguments.of("{'users': {}}", "users: expected an array, got an object"),
                 Arguments.of("{'users': [null]}", "users[0]: expected an object, got null"),
+                Arguments.of("{'users': ''}", "users: expected an array, got ''"),
+                Arguments.of("{'virtualKeys': [{'id': 'k', 'secret': 'sk', 'providerConfigs': [{'provider': 'p', "
+                                + "'allowedModels': ['a', null]}]}]}",
+                        "virtualKeys[0].providerConfigs[0].allowedModels[1]: expected a string, got null"),
+                Arguments.of("{'virtualKeys': [{'id': 'k', 'secret': 'sk', 'providerConfigs': [{'provider': 'p', "
+                                + "'allowedModels': [' ']}]}]}",
+                        "virtualKeys[0].providerConfigs[0].allowedModels[0]: ' ' must not be empty"),
                 Arguments.of("{'users': [{'id': 'u', 'budgets': [{'max': true}]}]}",
                         "users[0].budgets[0].max: expected dollars as a string such as '12.50' or a number, got true"),
                 Arguments.of("{'virtualKeys': [{'id': 'k', 'secret': 'sk', 'active': 'yes'}]}",
@@ -337,6 +445,12 @@ class ConfigLoaderTest {
     void truncatedJsonGivesLineAndColumn() {
         assertThat(failure("{'users': [{'id': 'u'}")).hasMessage("users[0]: malformed JSON at line 1, column 23: "
                 + "Unexpected end-of-input: expected close marker for Array (start marker at line 1, column 11)");
+    }
+
+    @Test
+    void aMismatchedCloseGivesWhereTheOpenObjectStarted() {
+        assertThat(failure("{'users': [{'id': 'u'}]] }")).hasMessage("users: malformed JSON at line 1, column 24: "
+                + "Unexpected close marker ']': expected '}' (for Object starting at line 1, column 1)");
     }
 
     @Test

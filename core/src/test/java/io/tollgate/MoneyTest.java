@@ -101,6 +101,32 @@ class MoneyTest {
         assertThat(Money.parse(money.toString())).isEqualTo(money);
     }
 
+    @ParameterizedTest(name = "{0} reads as {1} nanodollars")
+    @CsvSource({
+            // the decimals past the tenth decide only whether a tie is broken
+            "0.00000000050000000000000000000000000000001, 1",
+            "0.00000000050000000000000000000000000000000, 0",
+            "0.00000000150000000000000000000000000000000, 2",
+            "0.00000000149999999999999999999999999999999, 1",
+            "-$0.00000000250000000000000000000000000000001, -3",
+            "000000000000000000000000000000000009223372036.854775807, 9223372036854775807",
+    })
+    void longTextIsReadExactly(String text, long nanos) {
+        assertThat(Money.parse(text).nanos()).isEqualTo(nanos);
+        assertThat(Money.parse(text)).isEqualTo(Money.of(new BigDecimal(text.replace("$", ""))));
+    }
+
+    @Test
+    void hugeAmountIsRefusedWithoutReadingItAll() {
+        String digits = "9".repeat(1_000_000);
+
+        assertThatThrownBy(() -> Money.parse(digits))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("\"" + "9".repeat(80) + "...\" dollars is out of range for money (about ±9.2 billion dollars)");
+        assertThatThrownBy(() -> Money.parse("10000000000")).hasMessageContaining("out of range");
+        assertThat(Money.parse("0." + "0".repeat(1_000_000) + "1")).isEqualTo(Money.ZERO);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", " ", "$", "abc", "1.", ".5", "1,5", "$-1", "+1", "1e3", " 1", "1 ", "USD 1", "1$", "--1"})
     void rejectsNonAmounts(String text) {

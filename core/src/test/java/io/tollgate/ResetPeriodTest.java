@@ -62,7 +62,8 @@ class ResetPeriodTest {
     void rejectsNonPeriods(String text) {
         assertThatThrownBy(() -> ResetPeriod.parse(text))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("\"" + text + "\" is not a period (expected a positive number");
+                // control characters are shown escaped, so that a message stays on one line
+                .hasMessageStartingWith("\"" + text.replace("\t", "\\t") + "\" is not a period (expected a positive number");
     }
 
     @ParameterizedTest
@@ -88,6 +89,26 @@ class ResetPeriodTest {
         assertThatThrownBy(() -> ResetPeriod.parse(text))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("\"" + text + "\" is not a period (too long");
+    }
+
+    @Test
+    void digitsThatDoNotMatterAreAllowed() {
+        assertThat(ResetPeriod.parse("0000000000000000000000000001h")).isEqualTo(ResetPeriod.parse("1h"));
+        assertThat(ResetPeriod.parse("0.50000000000000000000000000d")).isEqualTo(ResetPeriod.parse("12h"));
+        assertThat(ResetPeriod.parse("0.0009765625d")).isEqualTo(ResetPeriod.of(0, 0, 84_375));
+    }
+
+    @Test
+    void longNumbersAreRefusedWithoutReadingThemAll() {
+        String digits = "9".repeat(1_000_000);
+
+        assertThatThrownBy(() -> ResetPeriod.parse(digits + "ms"))
+                .hasMessage("\"" + "9".repeat(80) + "...\" is not a period (too long: at most about 292 million years)");
+        assertThatThrownBy(() -> ResetPeriod.parse("1." + digits + "d"))
+                .hasMessageEndingWith(" is not a period (fractions must come out as whole milliseconds)");
+        assertThatThrownBy(() -> ResetPeriod.parse("1." + digits + "Y"))
+                .hasMessageEndingWith(" is not a period (months, quarters and years must add up to whole months)");
+        assertThatThrownBy(() -> ResetPeriod.parse("10000000000000000000ms")).hasMessageContaining("too long");
     }
 
     @Test
