@@ -1,0 +1,60 @@
+package io.tollgate.fleet;
+
+import io.tollgate.Holder;
+import io.tollgate.Metric;
+import io.tollgate.benchmarks.RedisLauncher;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The default run on a {@code redis-server} the tool starts ({@code --redis local}), and on one it is given. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FleetRedisTest {
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private FleetMain.Result local;
+
+    @BeforeAll
+    void runOnAPrivateRedis() {
+        local = FleetMain.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), "--redis", "local", "--duration", "3s");
+    }
+
+    private String output() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aRunOnItsOwnRedisHoldsEveryLimitAndAdmitsTheLargeMajority() {
+        Ledger ledger = local.ledger();
+        Ledger.LimitStats direct = ledger.limits(Holder.virtualKey("vk-globex-direct"), Metric.REQUESTS).get(0);
+
+        assertThat(local.code()).as(output() + err).isZero();
+        assertThat(ledger.admittedShare()).isBetween(0.85, 0.97);
+        assertThat(direct.denied.sum()).isPositive();
+        assertThat(direct.peak()).isEqualTo(direct.limit.max());
+        assertThat(ledger.resent.sum()).isPositive().isEqualTo(ledger.refusedAsDuplicate.sum());
+        assertThat(output()).contains(Report.VERDICT_OK);
+    }
+
+    @Test
+    void aRunOnAGivenRedisHoldsEveryLimit() {
+        ByteArrayOutputStream shared = new ByteArrayOutputStream();
+        try (RedisLauncher redis = RedisLauncher.start()) {
+            int code = FleetMain.run(new PrintStream(shared, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8), "--redis", redis.uri(), "--duration", "1s",
+                    "--replicas", "2", "--threads", "2");
+
+            assertThat(code).as(shared.toString(StandardCharsets.UTF_8) + err).isZero();
+            assertThat(shared.toString(StandardCharsets.UTF_8))
+                    .contains("Redis at " + redis.uri(), Report.VERDICT_OK);
+        }
+    }
+}
