@@ -36,7 +36,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@code threads} workers that send the {@link Workload}'s requests at a steady pace, charge what the admitted calls
  * used (answered whole, streamed in chunks, failed part-way) and now and then re-send a charged update through
  * another replica, as a gateway retrying after a timeout would. Prints a progress line per second and the
- * {@link Report} at the end.
+ * {@link Report} at the end; on Redis, also what the run cost in Redis calls per decision.
  *
  * <p>Not thread-safe: {@link #run} once, from one thread; it starts and joins the workers itself.
  */
@@ -49,12 +49,15 @@ final class Fleet {
 
     /** Percent of charged updates that the gateway sends again. */
     static final int RESENT_PERCENT = 2;
+    /** Checks, then charges, made one at a time after the run to measure each kind of decision on its own. */
+    static final int PROBE_CALLS = 20;
 
     private final Settings settings;
     private final PrintStream out;
     /** Stores given by a test, else null: the run opens those the settings name. */
     private final Stores givenStores;
     private final Ledger ledger = new Ledger();
+    private final CountingStore.Calls storeCalls = new CountingStore.Calls();
     private final Recorder checkLatency = new Recorder(3);
     private final Recorder chargeLatency = new Recorder(3);
     private final Histogram checkTotal = new Histogram(3);
@@ -63,9 +66,12 @@ final class Fleet {
     // Ids unique to this run, so a Redis that outlives the run never sees an old request id again.
     private final String runId = UUID.randomUUID().toString().substring(0, 8);
 
-    /** What a run does. */
-    record Settings(int replicas, int threads, Duration duration, FleetConfig config, String redisUri, long seed,
-                    double ratePerThread) {
+    /**
+     * What a run does; {@code privateRedis} says that nobody else uses the Redis at {@code redisUri} (one the tool
+     * started), so that its command counts are the run's alone.
+     */
+    record Settings(int replicas, int threads, Duration duration, FleetConfig config, String redisUri,
+                    boolean privateRedis, long seed, double ratePerThread) {
     }
 
     /** One simulated gateway replica. */
@@ -95,7 +101,7 @@ final class Fleet {
                 : Stores.open(settings.redisUri(), settings.replicas(), runId, settings.duration())) {
             List<Replica> replicas = new ArrayList<>();
             for (int i = 0; i < settings.replicas(); i++) {
-                GovernanceStore store = stores.store(i);
+                GovernanceStore store = new CountingStore(stores.store(i), storeCalls);
                 replicas.add(new Replica(i, BudgetResolver.create(store, config), UsageTracker.create(store, config)));
             }
             out.printf(Locale.ROOT, "fleet: %d replicas x %d threads, %s, for %s on %s%n",
@@ -105,6 +111,8 @@ final class Fleet {
                     settings.config().source(), config, 100 * workload.share(Workload.Kind.TENANT),
                     settings.config().keyWeights().isEmpty() ? "the first keys sending the most"
                             : "weighted per key");
+            RedisCommandStats commandStats = stores.commandStats();
+            RedisCommandStats.Counts before = commandStats == null ? null : firstReading(commandStats);
             long started = System.nanoTime();
             long deadline = started + settings.duration().toNanos();
             List<Thread> workers = new ArrayList<>();
@@ -129,8 +137,12 @@ final class Fleet {
             }
             checkTotal.add(checkLatency.getIntervalHistogram());
             chargeTotal.add(chargeLatency.getIntervalHistogram());
+            Report.RedisCalls redisCalls = before == null ? null : redisCalls(commandStats, before);
             Map<Limit, CounterState> used = readUsed(stores.store(0));
-            return new Report(ledger, used, checkTotal, chargeTotal, seconds).print(out);
+            if (redisCalls != null && redisCalls.run() != null) {
+                redisCalls = redisCalls.withProbe(probe(replicas.get(0), workload, commandStats));
+            }
+            return new Report(ledger, used, checkTotal, chargeTotal, seconds, redisCalls).print(out);
         }
     }
 
@@ -284,6 +296,60 @@ final class Fleet {
         return outcome;
     }
 
+    /** The counts before the run, or {@code null} when the server will not tell. */
+    private RedisCommandStats.Counts firstReading(RedisCommandStats stats) {
+        try {
+            return stats.read();
+        } catch (RuntimeException e) {
+            // A managed Redis may refuse INFO; the run goes on without counting calls.
+            out.println("Redis calls will not be counted: INFO commandstats failed (" + e.getMessage() + ")");
+            return null;
+        }
+    }
+
+    private Report.RedisCalls redisCalls(RedisCommandStats stats, RedisCommandStats.Counts before) {
+        long reserves = storeCalls.reserves.sum();
+        long charges = storeCalls.charges.sum();
+        try {
+            RedisCommandStats.Counts run = stats.read().since(before);
+            return new Report.RedisCalls(settings.privateRedis(),
+                    new RedisCommandStats.PerDecision(run, reserves + charges), reserves, charges, null, null);
+        } catch (RuntimeException e) {
+            return new Report.RedisCalls(settings.privateRedis(), null, reserves, charges, null, e.toString());
+        }
+    }
+
+    /**
+     * After the run, with nothing else going on: {@value #PROBE_CALLS} checks of the busiest tenant's request one
+     * after the other, then as many charges, each batch between two readings, to tell a check's Redis calls from a
+     * charge's (the run's own reading cannot, as checks and charges interleave).
+     */
+    private Report.Probe probe(Replica replica, Workload workload, RedisCommandStats stats) {
+        Workload.Target target = workload.busiest();
+        try {
+            CheckRequest request = CheckRequest.builder().virtualKey(target.secret()).provider(target.provider())
+                    .model(target.model()).build();
+            List<Reservation> reservations = new ArrayList<>();
+            RedisCommandStats.Counts start = stats.read();
+            long reserves = storeCalls.reserves.sum();
+            for (int i = 0; i < PROBE_CALLS; i++) {
+                reservations.add(replica.resolver().check(request).reservation().orElse(null));
+            }
+            RedisCommandStats.Counts checked = stats.read();
+            reserves = storeCalls.reserves.sum() - reserves;
+            long charges = storeCalls.charges.sum();
+            for (int i = 0; i < PROBE_CALLS; i++) {
+                replica.tracker().charge(update(target, null, runId + "-probe-" + i, reservations.get(i), 500).build());
+            }
+            RedisCommandStats.Counts charged = stats.read();
+            charges = storeCalls.charges.sum() - charges;
+            return new Report.Probe(target, new RedisCommandStats.PerDecision(checked.since(start), reserves),
+                    new RedisCommandStats.PerDecision(charged.since(checked), charges), null);
+        } catch (RuntimeException e) {
+            return new Report.Probe(target, null, null, e.toString());
+        }
+    }
+
     private Map<Limit, CounterState> readUsed(GovernanceStore store) {
         Map<Limit, CounterState> used = new HashMap<>();
         for (Ledger.LimitStats stats : ledger.limits()) {
@@ -315,6 +381,11 @@ final class Fleet {
         abstract GovernanceStore store(int replica);
 
         abstract String description();
+
+        /** A reader of the shared server's command counts, or {@code null} when the store is no server. */
+        RedisCommandStats commandStats() {
+            return null;
+        }
 
         @Override
         public abstract void close();

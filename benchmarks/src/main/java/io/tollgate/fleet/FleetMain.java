@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
  * The fleet load tool: simulated gateway replicas share one store and enforce one configuration under a gateway's
  * traffic (see {@link Workload}): tenants with room to spare, one or two at their limits, streamed calls, re-sent
  * charges, a few unknown, blocked and keyless requests. The report says what was admitted and why the rest was
- * denied and per limit what was admitted against its maximum in each window; the run fails when a request limit
- * admitted more than its maximum in a window or a re-sent charge counted twice.
+ * denied, per limit what was admitted against its maximum in each window, and on Redis the Redis calls per decision;
+ * the run fails when a request limit admitted more than its maximum in a window or a re-sent charge counted twice.
  *
  * <pre>{@code
  * mvn -B -pl benchmarks -am package -DskipTests
@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  */
 @Command(name = "tollgate-fleet", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs simulated gateway replicas against one shared store and reports what was admitted and "
-                + "why the rest was denied, and per limit what was admitted against its max.",
+                + "why the rest was denied, per limit what was admitted against its max, and on Redis the Redis "
+                + "calls per decision.",
         footer = {"", "Exit codes: 0 every request limit held, 1 a request limit admitted more than its max in a "
                 + "window (or an update was charged twice), 2 bad options or configuration, 3 store calls failed, "
                 + "4 the run could not start."})
@@ -63,7 +64,8 @@ public final class FleetMain implements Callable<Integer> {
 
     @Option(names = "--redis", paramLabel = "URI",
             description = "Redis to share, such as redis://127.0.0.1:6379, or 'local' to start a redis-server from "
-                    + "the PATH for the run; the in-memory store when left out.")
+                    + "the PATH for the run (its Redis calls per decision are then exact); the in-memory store when "
+                    + "left out.")
     String redis;
 
     @Option(names = "--rate", defaultValue = "50",
@@ -127,13 +129,13 @@ public final class FleetMain implements Callable<Integer> {
         }
         FleetConfig fleetConfig = FleetConfig.load(config);
         if (!"local".equals(redis)) {
-            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, redis, seed, rate),
+            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, redis, false, seed, rate),
                     out);
             return fleet.run();
         }
         try (RedisLauncher launcher = RedisLauncher.start()) {
-            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, launcher.uri(), seed, rate),
-                    out);
+            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, launcher.uri(), true, seed,
+                    rate), out);
             return fleet.run();
         }
     }

@@ -17,7 +17,7 @@ import java.util.Map;
  * window, max, used as the store reads it at the end, checks admitted and denied, the most requests admitted in one
  * window, overshoot), how much was admitted and why the rest was denied (per kind of request and outcome), how the
  * admitted calls were charged (whole, streamed, failed) and what the re-sent duplicates were answered, throughput and
- * latency, and last the verdict with its exit code.
+ * latency, on Redis the calls per decision, and last the verdict with its exit code.
  *
  * <p>Not thread-safe; built and printed once, after the workers stopped.
  */
@@ -28,18 +28,45 @@ final class Report {
     static final String VERDICT_OK = "OK (exit 0): no request limit admitted more than its max in any window; "
             + "no update was charged twice";
 
+    /**
+     * What the run cost in Redis calls: over the whole run, and per kind of decision from the probe after it.
+     * {@code run} is {@code null} when the second reading failed ({@code failure} says why).
+     *
+     * <p>Immutable and thread-safe.
+     */
+    record RedisCalls(boolean exact, RedisCommandStats.PerDecision run, long checks, long charges, Probe probe,
+                      String failure) {
+
+        RedisCalls withProbe(Probe probe) {
+            return new RedisCalls(exact, run, checks, charges, probe, failure);
+        }
+    }
+
+    /**
+     * Checks, then charges, of one target one at a time after the run; {@code failure} when a call failed.
+     *
+     * <p>Immutable and thread-safe.
+     */
+    record Probe(Workload.Target target, RedisCommandStats.PerDecision check, RedisCommandStats.PerDecision charge,
+                 String failure) {
+    }
+
     private final Ledger ledger;
     private final Map<Limit, CounterState> used;
     private final Histogram checks;
     private final Histogram charges;
     private final double seconds;
+    private final RedisCalls redis;
 
-    Report(Ledger ledger, Map<Limit, CounterState> used, Histogram checks, Histogram charges, double seconds) {
+    /** {@code redis} is {@code null} when the store is not Redis. */
+    Report(Ledger ledger, Map<Limit, CounterState> used, Histogram checks, Histogram charges, double seconds,
+           RedisCalls redis) {
         this.ledger = ledger;
         this.used = used;
         this.checks = checks;
         this.charges = charges;
         this.seconds = seconds;
+        this.redis = redis;
     }
 
     /** Prints the report and returns the exit code of the run. */
@@ -55,6 +82,9 @@ final class Report {
                 ledger.charges.sum());
         out.println("Check latency: " + percentiles(checks));
         out.println("Charge latency: " + percentiles(charges));
+        if (redis != null) {
+            redisCalls(out);
+        }
         out.printf(Locale.ROOT, "Errors: %,d%s%n", ledger.errors.sum(),
                 ledger.firstError() == null ? "" : " (first: " + ledger.firstError() + ")");
         return verdict(out);
@@ -116,6 +146,39 @@ final class Report {
         out.printf(Locale.ROOT, "Duplicates: %,d charged updates re-sent through another replica, %,d answered "
                         + "DUPLICATE, %,d charged twice%n",
                 ledger.resent.sum(), ledger.refusedAsDuplicate.sum(), ledger.chargedTwice.sum());
+    }
+
+    private void redisCalls(PrintStream out) {
+        out.println("Redis calls per decision (INFO commandstats before and after, "
+                + (redis.exact() ? "on the fleet's own server: exact)"
+                : "on a shared server: other clients' calls are included)"));
+        RedisCommandStats.PerDecision run = redis.run();
+        if (run == null) {
+            out.println("  not measured: " + redis.failure());
+            return;
+        }
+        out.printf(Locale.ROOT, "  the run: %,d script calls (EVALSHA+EVAL) and %,d commands for %,d checks and %,d "
+                        + "charges that reached Redis: %s per decision%n",
+                run.counts().scripts(), run.counts().total(), redis.checks(), redis.charges(), ratios(run));
+        Probe probe = redis.probe();
+        if (probe != null && probe.failure() != null) {
+            out.println("  one at a time: not measured: " + probe.failure());
+        } else if (probe != null) {
+            Workload.Target target = probe.target();
+            out.printf(Locale.ROOT, "  one at a time after the run (%s, %s/%s): a check %s, a charge %s%n",
+                    target.keyId() == null ? "no key" : target.keyId(), target.provider(), target.model(),
+                    ratios(probe.check()), ratios(probe.charge()));
+        }
+        out.println("  (a script call is one round trip; commands count those the scripts ran too: "
+                + run.counts().top(4) + ")");
+    }
+
+    /** Such as {@code 1.00 script calls and 13.76 commands}. */
+    private static String ratios(RedisCommandStats.PerDecision calls) {
+        if (calls.decisions() == 0) {
+            return "no store call";
+        }
+        return String.format(Locale.ROOT, "%.2f script calls and %.2f commands", calls.scripts(), calls.commands());
     }
 
     private int verdict(PrintStream out) {

@@ -21,9 +21,9 @@ import java.util.TreeSet;
 /**
  * What the simulated callers send, as a gateway sees it over a day: nearly all requests come from tenants (the active
  * virtual keys) calling models they may use, weighted so that a few keys send most of the traffic; a few requests
- * come without a key, with a key nobody issued, with a retired or expired key, or ask for a provider or model the key
- * may not use. Whether a tenant's request is admitted is the limits' business: the example configuration keeps one or
- * two tenants tight.
+ * come without a key, with a secret that matches no key, with a retired or expired key, or ask for a provider or
+ * model the key may not use. Whether a tenant's request is admitted is the limits' business: the example
+ * configuration keeps one or two tenants tight.
  *
  * <p>How much traffic each key sends: the weights given (the built-in example's own), else a Zipf-like share by the
  * key's place in the configuration (the first key 1, the second 1/2, the third 1/3, ...). Within a key, the

@@ -59,7 +59,7 @@ class FleetMainTest {
     @Test
     void aStoreThatLetsTooManyThroughFailsTheRun() throws Exception {
         FleetConfig config = FleetConfig.load(null);
-        Fleet.Settings settings = new Fleet.Settings(2, 2, java.time.Duration.ofSeconds(1), config, null, 1, 0);
+        Fleet.Settings settings = new Fleet.Settings(2, 2, java.time.Duration.ofSeconds(1), config, null, false, 1, 0);
 
         int code = new Fleet(settings, new PrintStream(out, true, StandardCharsets.UTF_8), new LeakyStores()).run();
 

@@ -10,12 +10,18 @@ import org.junit.jupiter.api.TestInstance;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The default run on a {@code redis-server} the tool starts ({@code --redis local}), and on one it is given. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FleetRedisTest {
+
+    private static final Pattern RUN_CALLS = Pattern.compile(
+            "the run: ([\\d,]+) script calls \\(EVALSHA\\+EVAL\\) and ([\\d,]+) commands for ([\\d,]+) checks and "
+                    + "([\\d,]+) charges that reached Redis");
 
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -45,7 +51,23 @@ class FleetRedisTest {
     }
 
     @Test
-    void aRunOnAGivenRedisHoldsEveryLimit() {
+    void aRunOnItsOwnRedisCountsOneScriptCallPerCheckAndPerCharge() {
+        Matcher run = RUN_CALLS.matcher(output());
+
+        assertThat(output()).contains("Redis calls per decision (INFO commandstats before and after, on the fleet's "
+                + "own server: exact)");
+        assertThat(run.find()).as(output()).isTrue();
+        // Every check and charge that reached Redis is at least one script call, and each ran commands inside.
+        long scripts = number(run.group(1));
+        long decisions = number(run.group(3)) + number(run.group(4));
+        assertThat(scripts).isGreaterThanOrEqualTo(decisions);
+        assertThat(number(run.group(2))).isGreaterThan(scripts);
+        assertThat(output()).containsPattern("one at a time after the run \\(vk-search-prod, openai/gpt-4o\\): "
+                + "a check 1\\.00 script calls and \\d+\\.\\d\\d commands, a charge 1\\.00 script calls");
+    }
+
+    @Test
+    void aRunOnAGivenRedisSaysThatOtherClientsCallsAreIncluded() {
         ByteArrayOutputStream shared = new ByteArrayOutputStream();
         try (RedisLauncher redis = RedisLauncher.start()) {
             int code = FleetMain.run(new PrintStream(shared, true, StandardCharsets.UTF_8),
@@ -54,7 +76,12 @@ class FleetRedisTest {
 
             assertThat(code).as(shared.toString(StandardCharsets.UTF_8) + err).isZero();
             assertThat(shared.toString(StandardCharsets.UTF_8))
-                    .contains("Redis at " + redis.uri(), Report.VERDICT_OK);
+                    .contains("Redis at " + redis.uri(), "on a shared server: other clients' calls are included")
+                    .containsPattern(RUN_CALLS.pattern());
         }
+    }
+
+    private static long number(String digits) {
+        return Long.parseLong(digits.replace(",", ""));
     }
 }
