@@ -103,94 +103,53 @@ final class Workload {
      */
     Workload(GovernanceConfig config, Map<String, Double> keyWeights) {
         Map<String, List<String>> models = modelsByProvider(config);
-        List<String[]> allPairs = new ArrayList<>();
-        models.forEach((provider, names) -> names.forEach(model -> allPairs.add(new String[] {provider, model})));
+        List<Pair> allPairs = new ArrayList<>();
+        models.forEach((provider, names) -> names.forEach(model -> allPairs.add(new Pair(provider, model))));
         Instant now = Instant.now();
 
-        List<VirtualKey> active = new ArrayList<>();
-        List<VirtualKey> blocked = new ArrayList<>();
-        for (VirtualKey key : config.virtualKeys()) {
-            (key.isBlockedAt(now) ? blocked : active).add(key);
-        }
-        List<Target> all = new ArrayList<>();
-        List<Double> weights = new ArrayList<>();
-
-        // The shares of the odd requests first; tenants get what is left.
         List<Target> blockedKeys = new ArrayList<>();
-        for (VirtualKey key : blocked) {
-            String[] pair = allowedPairs(key, models, allPairs).stream().findFirst().orElse(allPairs.get(0));
-            blockedKeys.add(new Target(Kind.BLOCKED_KEY, key.id(), FleetConfig.secretOf(key.id()), pair[0], pair[1]));
-        }
         List<Target> blockedProviders = new ArrayList<>();
         List<Target> blockedModels = new ArrayList<>();
-        for (VirtualKey key : active) {
-            if (key.providerConfigs().isEmpty()) {
+        // Per active key that may call something and has a weight: what it calls, most asked first.
+        Map<VirtualKey, List<Target>> tenants = new LinkedHashMap<>();
+        Map<VirtualKey, Double> tenantWeights = new LinkedHashMap<>();
+        int place = 0;
+        for (VirtualKey key : config.virtualKeys()) {
+            List<Pair> allowed = allowedPairs(key, models, allPairs);
+            if (key.isBlockedAt(now)) {
+                blockedKeys.add(target(Kind.BLOCKED_KEY, key, allowed.isEmpty() ? allPairs.get(0) : allowed.get(0)));
                 continue;
             }
-            String secret = FleetConfig.secretOf(key.id());
-            for (Map.Entry<String, List<String>> provider : models.entrySet()) {
-                ProviderConfig providerConfig = key.providerConfig(provider.getKey()).orElse(null);
-                if (providerConfig == null) {
-                    blockedProviders.add(new Target(Kind.BLOCKED_PROVIDER, key.id(), secret, provider.getKey(),
-                            provider.getValue().get(0)));
-                    continue;
-                }
-                Set<String> candidates = new TreeSet<>(provider.getValue());
-                candidates.addAll(providerConfig.blockedModels());
-                candidates.remove(ProviderConfig.ANY_MODEL);
-                for (String model : candidates) {
-                    if (!providerConfig.allowsModel(model)) {
-                        blockedModels.add(new Target(Kind.BLOCKED_MODEL, key.id(), secret, provider.getKey(), model));
-                    }
-                }
+            refused(key, models, blockedProviders, blockedModels);
+            double weight = keyWeights.isEmpty() ? 1.0 / ++place : keyWeights.getOrDefault(key.id(), 0.0);
+            if (weight > 0 && !allowed.isEmpty()) {
+                tenants.put(key, allowed.stream().map(pair -> target(Kind.TENANT, key, pair)).toList());
+                tenantWeights.put(key, weight);
             }
         }
-        List<List<String[]>> tenantPairs = new ArrayList<>();
-        List<Double> tenantWeights = new ArrayList<>();
-        for (int i = 0; i < active.size(); i++) {
-            VirtualKey key = active.get(i);
-            double weight = keyWeights.isEmpty() ? 1.0 / (i + 1) : keyWeights.getOrDefault(key.id(), 0.0);
-            List<String[]> pairs = allowedPairs(key, models, allPairs);
-            // A key that may call nothing sends only its blocked requests.
-            if (weight > 0 && !pairs.isEmpty()) {
-                tenantPairs.add(pairs);
-                tenantWeights.add(weight);
-            } else {
-                tenantPairs.add(List.of());
-                tenantWeights.add(0.0);
-            }
-        }
-        double tenantWeightSum = tenantWeights.stream().mapToDouble(Double::doubleValue).sum();
 
+        Mix mix = new Mix();
         double noKeyShare = NO_KEY_SHARE;
-        double oddShare = NO_KEY_SHARE + UNKNOWN_KEY_SHARE + (blockedKeys.isEmpty() ? 0 : BLOCKED_KEY_SHARE)
-                + (blockedProviders.isEmpty() ? 0 : BLOCKED_PROVIDER_SHARE)
-                + (blockedModels.isEmpty() ? 0 : BLOCKED_MODEL_SHARE);
-        double tenantShare = 1 - oddShare;
-        if (tenantWeightSum == 0) {
-            // No tenant can call anything: the gateway only sees keyless and refused traffic.
+        double tenantShare = 1 - NO_KEY_SHARE - UNKNOWN_KEY_SHARE
+                - (blockedKeys.isEmpty() ? 0 : BLOCKED_KEY_SHARE)
+                - (blockedProviders.isEmpty() ? 0 : BLOCKED_PROVIDER_SHARE)
+                - (blockedModels.isEmpty() ? 0 : BLOCKED_MODEL_SHARE);
+        if (tenants.isEmpty()) {
+            // No tenant can call anything: the gateway sees keyless and refused requests only.
             noKeyShare += tenantShare;
-            tenantShare = 0;
         }
-        for (int i = 0; i < active.size(); i++) {
-            if (tenantWeights.get(i) == 0) {
-                continue;
-            }
-            VirtualKey key = active.get(i);
-            double keyShare = tenantShare * tenantWeights.get(i) / tenantWeightSum;
-            addZipf(all, weights, keyShare, tenantPairs.get(i), pair ->
-                    new Target(Kind.TENANT, key.id(), FleetConfig.secretOf(key.id()), pair[0], pair[1]));
-        }
-        addZipf(all, weights, noKeyShare, allPairs, pair -> new Target(Kind.NO_KEY, null, null, pair[0], pair[1]));
-        String[] first = allPairs.get(0);
-        all.add(new Target(Kind.UNKNOWN_KEY, null, UNKNOWN_SECRET, first[0], first[1]));
-        weights.add(UNKNOWN_KEY_SHARE);
-        addEven(all, weights, BLOCKED_KEY_SHARE, blockedKeys);
-        addEven(all, weights, BLOCKED_PROVIDER_SHARE, blockedProviders);
-        addEven(all, weights, BLOCKED_MODEL_SHARE, blockedModels);
+        double weightSum = tenantWeights.values().stream().mapToDouble(Double::doubleValue).sum();
+        tenants.forEach((key, targets) -> mix.zipf(tenantShare * tenantWeights.get(key) / weightSum, targets));
+        mix.zipf(noKeyShare, allPairs.stream().map(pair -> new Target(Kind.NO_KEY, null, null, pair.provider(),
+                pair.model())).toList());
+        mix.even(UNKNOWN_KEY_SHARE, List.of(new Target(Kind.UNKNOWN_KEY, null, UNKNOWN_SECRET,
+                allPairs.get(0).provider(), allPairs.get(0).model())));
+        mix.even(BLOCKED_KEY_SHARE, blockedKeys);
+        mix.even(BLOCKED_PROVIDER_SHARE, blockedProviders);
+        mix.even(BLOCKED_MODEL_SHARE, blockedModels);
+        this.targets = mix.targets.toArray(Target[]::new);
+        this.cumulative = runningSums(mix.weights);
 
-        this.targets = all.toArray(Target[]::new);
-        this.cumulative = runningSums(weights);
         List<String> userIds = new ArrayList<>();
         List<Double> userWeights = new ArrayList<>();
         for (User user : config.users()) {
@@ -201,22 +160,60 @@ final class Workload {
         this.userCumulative = runningSums(userWeights);
     }
 
-    private static void addZipf(List<Target> all, List<Double> weights, double share, List<String[]> pairs,
-                                java.util.function.Function<String[], Target> target) {
-        double sum = 0;
-        for (int j = 0; j < pairs.size(); j++) {
-            sum += 1.0 / (j + 1);
+    /** A provider and one of its models. */
+    private record Pair(String provider, String model) {
+    }
+
+    /** Targets with their weights, as the constructor adds them; not thread-safe. */
+    private static final class Mix {
+        final List<Target> targets = new ArrayList<>();
+        final List<Double> weights = new ArrayList<>();
+
+        /** {@code share} over {@code group}, the first 1, the second 1/2, the third 1/3, ... */
+        void zipf(double share, List<Target> group) {
+            double sum = 0;
+            for (int j = 0; j < group.size(); j++) {
+                sum += 1.0 / (j + 1);
+            }
+            for (int j = 0; j < group.size(); j++) {
+                targets.add(group.get(j));
+                weights.add(share / (j + 1) / sum);
+            }
         }
-        for (int j = 0; j < pairs.size(); j++) {
-            all.add(target.apply(pairs.get(j)));
-            weights.add(share / (j + 1) / sum);
+
+        void even(double share, List<Target> group) {
+            for (Target target : group) {
+                targets.add(target);
+                weights.add(share / group.size());
+            }
         }
     }
 
-    private static void addEven(List<Target> all, List<Double> weights, double share, List<Target> targets) {
-        for (Target target : targets) {
-            all.add(target);
-            weights.add(share / targets.size());
+    private static Target target(Kind kind, VirtualKey key, Pair pair) {
+        return new Target(kind, key.id(), FleetConfig.secretOf(key.id()), pair.provider(), pair.model());
+    }
+
+    /** What {@code key} would be refused: providers it does not list, models its provider configs do not allow. */
+    private static void refused(VirtualKey key, Map<String, List<String>> models, List<Target> blockedProviders,
+                                List<Target> blockedModels) {
+        if (key.providerConfigs().isEmpty()) {
+            return;
+        }
+        for (Map.Entry<String, List<String>> provider : models.entrySet()) {
+            ProviderConfig config = key.providerConfig(provider.getKey()).orElse(null);
+            if (config == null) {
+                blockedProviders.add(target(Kind.BLOCKED_PROVIDER, key,
+                        new Pair(provider.getKey(), provider.getValue().get(0))));
+                continue;
+            }
+            Set<String> candidates = new TreeSet<>(provider.getValue());
+            candidates.addAll(config.blockedModels());
+            candidates.remove(ProviderConfig.ANY_MODEL);
+            for (String model : candidates) {
+                if (!config.allowsModel(model)) {
+                    blockedModels.add(target(Kind.BLOCKED_MODEL, key, new Pair(provider.getKey(), model)));
+                }
+            }
         }
     }
 
@@ -285,12 +282,11 @@ final class Workload {
     }
 
     /** The (provider, model) pairs {@code key} may call: every pair when it lists no providers. */
-    private static List<String[]> allowedPairs(VirtualKey key, Map<String, List<String>> models,
-                                               List<String[]> allPairs) {
+    private static List<Pair> allowedPairs(VirtualKey key, Map<String, List<String>> models, List<Pair> allPairs) {
         if (key.providerConfigs().isEmpty()) {
             return allPairs;
         }
-        List<String[]> pairs = new ArrayList<>();
+        List<Pair> pairs = new ArrayList<>();
         for (ProviderConfig provider : key.providerConfigs()) {
             Set<String> candidates = new TreeSet<>();
             for (String model : provider.allowedModels()) {
@@ -302,7 +298,7 @@ final class Workload {
             }
             for (String model : candidates) {
                 if (provider.allowsModel(model)) {
-                    pairs.add(new String[] {provider.provider(), model});
+                    pairs.add(new Pair(provider.provider(), model));
                 }
             }
         }
