@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -32,8 +33,10 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * One fleet run: {@code replicas} simulated gateway replicas, each with its own store client (for the in-memory store,
  * one shared store stands for the shared server), its own {@link BudgetResolver} and {@link UsageTracker}, and
- * {@code threads} workers that check, charge (plain, streamed in chunks, failed calls) and now and then re-send an
- * update through another replica. Prints a progress line per second and the report at the end.
+ * {@code threads} workers that send the {@link Workload}'s requests at a steady pace, charge what the admitted calls
+ * used (answered whole, streamed in chunks, failed part-way) and now and then re-send a charged update through
+ * another replica, as a gateway retrying after a timeout would. Prints a progress line per second and the
+ * {@link Report} at the end; on Redis, also what the run cost in Redis calls per decision.
  *
  * <p>Not thread-safe: {@link #run} once, from one thread; it starts and joins the workers itself.
  */
@@ -44,11 +47,17 @@ final class Fleet {
     static final int LIMIT_EXCEEDED = 1;
     static final int STORE_ERRORS = 3;
 
+    /** Percent of charged updates that the gateway sends again. */
+    static final int RESENT_PERCENT = 2;
+    /** Checks, then charges, made one at a time after the run to measure each kind of decision on its own. */
+    static final int PROBE_CALLS = 20;
+
     private final Settings settings;
     private final PrintStream out;
     /** Stores given by a test, else null: the run opens those the settings name. */
     private final Stores givenStores;
     private final Ledger ledger = new Ledger();
+    private final CountingStore.Calls storeCalls = new CountingStore.Calls();
     private final Recorder checkLatency = new Recorder(3);
     private final Recorder chargeLatency = new Recorder(3);
     private final Histogram checkTotal = new Histogram(3);
@@ -57,13 +66,16 @@ final class Fleet {
     // Ids unique to this run, so a Redis that outlives the run never sees an old request id again.
     private final String runId = UUID.randomUUID().toString().substring(0, 8);
 
-    /** What a run does. */
-    record Settings(int replicas, int threads, Duration duration, FleetConfig config, String redisUri, long seed,
-                    double ratePerThread) {
+    /**
+     * What a run does; {@code privateRedis} says that nobody else uses the Redis at {@code redisUri} (one the tool
+     * started), so that its command counts are the run's alone.
+     */
+    record Settings(int replicas, int threads, Duration duration, FleetConfig config, String redisUri,
+                    boolean privateRedis, long seed, double ratePerThread) {
     }
 
     /** One simulated gateway replica. */
-    private record Replica(int index, GovernanceStore store, BudgetResolver resolver, UsageTracker tracker) {
+    private record Replica(int index, BudgetResolver resolver, UsageTracker tracker) {
     }
 
     Fleet(Settings settings, PrintStream out) {
@@ -77,20 +89,30 @@ final class Fleet {
         this.givenStores = stores;
     }
 
+    /** What the run saw; complete once {@link #run} returned. */
+    Ledger ledger() {
+        return ledger;
+    }
+
     int run() throws InterruptedException {
         GovernanceConfig config = settings.config().config();
-        Workload workload = new Workload(config);
+        Workload workload = new Workload(config, settings.config().keyWeights());
         try (Stores stores = givenStores != null ? givenStores
                 : Stores.open(settings.redisUri(), settings.replicas(), runId, settings.duration())) {
             List<Replica> replicas = new ArrayList<>();
             for (int i = 0; i < settings.replicas(); i++) {
-                GovernanceStore store = stores.store(i);
-                replicas.add(new Replica(i, store, BudgetResolver.create(store, config),
-                        UsageTracker.create(store, config)));
+                GovernanceStore store = new CountingStore(stores.store(i), storeCalls);
+                replicas.add(new Replica(i, BudgetResolver.create(store, config), UsageTracker.create(store, config)));
             }
-            out.printf("fleet: %d replicas x %d threads for %s on %s, config %s (%s), %d request targets%n",
-                    settings.replicas(), settings.threads(), FleetMain.format(settings.duration()),
-                    stores.description(), settings.config().source(), config, workload.size());
+            out.printf(Locale.ROOT, "fleet: %d replicas x %d threads, %s, for %s on %s%n",
+                    settings.replicas(), settings.threads(), pace(), FleetMain.format(settings.duration()),
+                    stores.description());
+            out.printf(Locale.ROOT, "config: %s (%s); %.1f %% of requests from tenants, %s%n",
+                    settings.config().source(), config, 100 * workload.share(Workload.Kind.TENANT),
+                    settings.config().keyWeights().isEmpty() ? "the first keys sending the most"
+                            : "weighted per key");
+            RedisCommandStats commandStats = stores.commandStats();
+            RedisCommandStats.Counts before = commandStats == null ? null : firstReading(commandStats);
             long started = System.nanoTime();
             long deadline = started + settings.duration().toNanos();
             List<Thread> workers = new ArrayList<>();
@@ -115,9 +137,21 @@ final class Fleet {
             }
             checkTotal.add(checkLatency.getIntervalHistogram());
             chargeTotal.add(chargeLatency.getIntervalHistogram());
-            Map<Limit, CounterState> used = readUsed(replicas.get(0).store());
-            return new Report(ledger, used, checkTotal, chargeTotal, seconds).print(out);
+            Report.RedisCalls redisCalls = before == null ? null : redisCalls(commandStats, before);
+            Map<Limit, CounterState> used = readUsed(stores.store(0));
+            if (redisCalls != null && redisCalls.run() != null) {
+                redisCalls = redisCalls.withProbe(probe(replicas.get(0), workload, commandStats));
+            }
+            return new Report(ledger, used, checkTotal, chargeTotal, seconds, redisCalls).print(out);
         }
+    }
+
+    private String pace() {
+        if (settings.ratePerThread() <= 0) {
+            return "each as fast as the store answers";
+        }
+        return String.format(Locale.ROOT, "%,.0f checks/s each (%,.0f in all)", settings.ratePerThread(),
+                settings.ratePerThread() * settings.replicas() * settings.threads());
     }
 
     private void progress(long started, long deadline) throws InterruptedException {
@@ -141,12 +175,13 @@ final class Fleet {
             long checksNow = ledger.checks.sum();
             long allowedNow = ledger.allowed.sum();
             long chargesNow = ledger.charges.sum();
-            out.printf("[%5.1fs] checks %,9.0f/s  allowed %,8.0f/s  charges %,9.0f/s  re-sent %,d (charged twice %d)"
-                            + "  errors %d  check p99 %,d us%n",
-                    (now - started) / 1e9, (checksNow - checksBefore) / interval,
-                    (allowedNow - allowedBefore) / interval, (chargesNow - chargesBefore) / interval,
-                    ledger.resent.sum(), ledger.chargedTwice.sum(), ledger.errors.sum(),
-                    TimeUnit.NANOSECONDS.toMicros(checks.getValueAtPercentile(99)));
+            long checked = checksNow - checksBefore;
+            out.printf(Locale.ROOT, "[%5.1fs] checks %,7.0f/s  admitted %5.1f %%  charges %,7.0f/s  re-sent %,d "
+                            + "(charged twice %d)  errors %d  check p99 %,d us%n",
+                    (now - started) / 1e9, checked / interval,
+                    checked == 0 ? 0.0 : 100.0 * (allowedNow - allowedBefore) / checked,
+                    (chargesNow - chargesBefore) / interval, ledger.resent.sum(), ledger.chargedTwice.sum(),
+                    ledger.errors.sum(), TimeUnit.NANOSECONDS.toMicros(checks.getValueAtPercentile(99)));
             checksBefore = checksNow;
             allowedBefore = allowedNow;
             chargesBefore = chargesNow;
@@ -167,15 +202,19 @@ final class Fleet {
         }
         long sequence = 0;
         long pause = settings.ratePerThread() > 0 ? Math.round(1e9 / settings.ratePerThread()) : 0;
-        long nextAt = System.nanoTime();
-        while (!stop.get() && System.nanoTime() < deadline) {
-            if (pause > 0) {
-                nextAt += pause;
-                long wait = nextAt - System.nanoTime();
-                if (wait > 0) {
-                    LockSupport.parkNanos(wait);
-                }
+        // Workers start spread over one pause, so that the replicas do not call in step.
+        long nextAt = System.nanoTime() + (pause > 0 ? random.nextLong(pause) : 0);
+        while (!stop.get()) {
+            long now = System.nanoTime();
+            while (nextAt > now && !stop.get()) {
+                LockSupport.parkNanos(nextAt - now);
+                now = System.nanoTime();
             }
+            if (stop.get() || now >= deadline) {
+                return;
+            }
+            // A worker that fell behind (a slow store) goes on from now instead of catching up in a burst.
+            nextAt = Math.max(nextAt, now) + pause;
             Workload.Target target = workload.target(random);
             String user = workload.user(random);
             try {
@@ -183,10 +222,10 @@ final class Fleet {
                 long t0 = System.nanoTime();
                 Decision decision = replica.resolver().check(request);
                 checkLatency.recordValue(System.nanoTime() - t0);
-                ledger.record(decision);
+                ledger.record(target.kind(), decision);
                 if (decision.allowed()) {
-                    call(replica, replicas, target, user, decision.reservation().orElseThrow(),
-                            prefix + sequence++, random);
+                    call(replica, replicas, workload.call(random), target, user,
+                            decision.reservation().orElseThrow(), prefix + sequence++, random);
                 }
             } catch (RuntimeException e) {
                 ledger.error(e);
@@ -194,29 +233,34 @@ final class Fleet {
         }
     }
 
-    /** The upstream call's usage, charged as a gateway would: whole, streamed, or failed part-way. */
-    private void call(Replica replica, List<Replica> replicas, Workload.Target target, String user,
-                      Reservation reservation, String requestId, SplittableRandom random) {
-        long tokens = 50 + random.nextInt(1_500);
-        int kind = random.nextInt(100);
-        if (kind < 60) {
-            charge(replica, replicas, update(target, user, requestId, reservation, tokens).build(), random);
-        } else if (kind < 90) {
-            int chunks = 2 + random.nextInt(5);
-            boolean usageOnEveryChunk = random.nextBoolean();
-            long perChunk = Math.max(1, tokens / chunks);
-            for (int chunk = 0; chunk < chunks; chunk++) {
-                boolean last = chunk == chunks - 1;
-                boolean usage = usageOnEveryChunk || last;
-                long chunkTokens = !usage ? 0 : usageOnEveryChunk ? perChunk : tokens;
-                UsageUpdate update = update(target, user, requestId, reservation, chunkTokens).chunk(chunk)
-                        .streaming(last, usage).build();
-                charge(replica, replicas, update, random);
+    /** Charges the upstream call's usage as a gateway would: whole, chunk by chunk, or what a failed call used. */
+    private void call(Replica replica, List<Replica> replicas, Workload.Call call, Workload.Target target,
+                      String user, Reservation reservation, String requestId, SplittableRandom random) {
+        switch (call.shape()) {
+            case WHOLE -> {
+                ledger.wholeCalls.increment();
+                charge(replica, replicas, update(target, user, requestId, reservation, call.tokens()).build(), random);
             }
-        } else {
-            // A call that failed after consuming tokens (a cancelled or timed-out stream) is still charged.
-            UsageUpdate update = update(target, user, requestId, reservation, tokens / 3).success(false).build();
-            charge(replica, replicas, update, random);
+            case FAILED -> {
+                ledger.failedCalls.increment();
+                charge(replica, replicas, update(target, user, requestId, reservation, call.tokens())
+                        .success(false).build(), random);
+            }
+            case STREAMED -> {
+                ledger.streamedCalls.increment();
+                for (int chunk = 0; chunk < call.chunks(); chunk++) {
+                    // As most providers stream: the usage comes once, with the final chunk.
+                    boolean last = chunk == call.chunks() - 1;
+                    UsageUpdate update = update(target, user, requestId, reservation, last ? call.tokens() : 0)
+                            .chunk(chunk).streaming(last, last).build();
+                    ledger.chunks.increment();
+                    ChargeOutcome outcome = charge(replica, replicas, update, random);
+                    if (outcome == ChargeOutcome.CHARGED) {
+                        ledger.chunksCharged.increment();
+                    }
+                }
+            }
+            default -> throw new IllegalStateException("unknown call shape " + call.shape());
         }
     }
 
@@ -227,21 +271,82 @@ final class Fleet {
                 .model(target.model()).tokens(tokens).cost(cost).requestId(requestId).reservation(reservation);
     }
 
-    private void charge(Replica replica, List<Replica> replicas, UsageUpdate update, SplittableRandom random) {
+    private ChargeOutcome charge(Replica replica, List<Replica> replicas, UsageUpdate update,
+                                 SplittableRandom random) {
         long t0 = System.nanoTime();
         ChargeOutcome outcome = replica.tracker().charge(update);
-        chargeLatency.recordValue(System.nanoTime() - t0);
-        ledger.charges.increment();
-        // Now and then the gateway re-sends an update (a retry after a timeout), possibly through another replica.
-        if (outcome == ChargeOutcome.CHARGED && random.nextInt(100) < 3) {
+        long took = System.nanoTime() - t0;
+        // A chunk without usage is answered without the store; it is no charge to count or time.
+        if (outcome != ChargeOutcome.NOTHING_TO_CHARGE) {
+            chargeLatency.recordValue(took);
+            ledger.charges.increment();
+        }
+        if (outcome == ChargeOutcome.CHARGED && random.nextInt(100) < RESENT_PERCENT) {
+            // The same request id and chunk again, possibly through another replica: it must count once.
             Replica other = replicas.get(random.nextInt(replicas.size()));
             ledger.resent.increment();
+            ledger.charges.increment();
             ChargeOutcome again = other.tracker().charge(update);
             if (again == ChargeOutcome.DUPLICATE) {
                 ledger.refusedAsDuplicate.increment();
             } else {
                 ledger.chargedTwice.increment();
             }
+        }
+        return outcome;
+    }
+
+    /** The counts before the run, or {@code null} when the server will not tell. */
+    private RedisCommandStats.Counts firstReading(RedisCommandStats stats) {
+        try {
+            return stats.read();
+        } catch (RuntimeException e) {
+            // A managed Redis may refuse INFO; the run goes on without counting calls.
+            out.println("Redis calls will not be counted: INFO commandstats failed (" + e.getMessage() + ")");
+            return null;
+        }
+    }
+
+    private Report.RedisCalls redisCalls(RedisCommandStats stats, RedisCommandStats.Counts before) {
+        long reserves = storeCalls.reserves.sum();
+        long charges = storeCalls.charges.sum();
+        try {
+            RedisCommandStats.Counts run = stats.read().since(before);
+            return new Report.RedisCalls(settings.privateRedis(),
+                    new RedisCommandStats.PerDecision(run, reserves + charges), reserves, charges, null, null);
+        } catch (RuntimeException e) {
+            return new Report.RedisCalls(settings.privateRedis(), null, reserves, charges, null, e.toString());
+        }
+    }
+
+    /**
+     * After the run, with nothing else going on: {@value #PROBE_CALLS} checks of the busiest tenant's request one
+     * after the other, then as many charges, each batch between two readings, to tell a check's Redis calls from a
+     * charge's (the run's own reading cannot, as checks and charges interleave).
+     */
+    private Report.Probe probe(Replica replica, Workload workload, RedisCommandStats stats) {
+        Workload.Target target = workload.busiest();
+        try {
+            CheckRequest request = CheckRequest.builder().virtualKey(target.secret()).provider(target.provider())
+                    .model(target.model()).build();
+            List<Reservation> reservations = new ArrayList<>();
+            RedisCommandStats.Counts start = stats.read();
+            long reserves = storeCalls.reserves.sum();
+            for (int i = 0; i < PROBE_CALLS; i++) {
+                reservations.add(replica.resolver().check(request).reservation().orElse(null));
+            }
+            RedisCommandStats.Counts checked = stats.read();
+            reserves = storeCalls.reserves.sum() - reserves;
+            long charges = storeCalls.charges.sum();
+            for (int i = 0; i < PROBE_CALLS; i++) {
+                replica.tracker().charge(update(target, null, runId + "-probe-" + i, reservations.get(i), 500).build());
+            }
+            RedisCommandStats.Counts charged = stats.read();
+            charges = storeCalls.charges.sum() - charges;
+            return new Report.Probe(target, new RedisCommandStats.PerDecision(checked.since(start), reserves),
+                    new RedisCommandStats.PerDecision(charged.since(checked), charges), null);
+        } catch (RuntimeException e) {
+            return new Report.Probe(target, null, null, e.toString());
         }
     }
 
@@ -276,6 +381,11 @@ final class Fleet {
         abstract GovernanceStore store(int replica);
 
         abstract String description();
+
+        /** A reader of the shared server's command counts, or {@code null} when the store is no server. */
+        RedisCommandStats commandStats() {
+            return null;
+        }
 
         @Override
         public abstract void close();

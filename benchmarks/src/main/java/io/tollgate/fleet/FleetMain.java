@@ -16,14 +16,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The fleet load tool: simulated gateway replicas share one store and enforce one configuration under a mixed
- * workload; the run fails when any request limit admitted more than its maximum in a window.
+ * The fleet load tool: simulated gateway replicas share one store and enforce one configuration under a gateway's
+ * traffic (see {@link Workload}): tenants with room to spare, one or two at their limits, streamed calls, re-sent
+ * charges, a few unknown, blocked and keyless requests. The report says what was admitted and why the rest was
+ * denied, per limit what was admitted against its maximum in each window, and on Redis the Redis calls per decision;
+ * the run fails when a request limit admitted more than its maximum in a window or a re-sent charge counted twice.
  *
  * <pre>{@code
  * mvn -B -pl benchmarks -am package -DskipTests
- * java -jar benchmarks/target/tollgate-fleet.jar                          # in-memory store, built-in hierarchy
+ * java -jar benchmarks/target/tollgate-fleet.jar                          # in-memory store, built-in example
  * java -jar benchmarks/target/tollgate-fleet.jar --redis redis://127.0.0.1:6379 --replicas 8 --duration 30s
  * java -jar benchmarks/target/tollgate-fleet.jar --redis local --config my-config.json
+ * java -jar benchmarks/target/tollgate-fleet.jar --rate 0                 # as fast as the store answers
  * }</pre>
  *
  * <p>Exit codes: 0 when every request limit held and no re-sent update was charged twice, 1 when a limit let too
@@ -33,8 +37,9 @@ import java.util.regex.Pattern;
  * <p>Not thread-safe; a command-line entry point.
  */
 @Command(name = "tollgate-fleet", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Runs simulated gateway replicas against one shared store and reports, per limit, what was "
-                + "admitted against what was allowed.",
+        description = "Runs simulated gateway replicas against one shared store and reports what was admitted and "
+                + "why the rest was denied, per limit what was admitted against its max, and on Redis the Redis "
+                + "calls per decision.",
         footer = {"", "Exit codes: 0 every request limit held, 1 a request limit admitted more than its max in a "
                 + "window (or an update was charged twice), 2 bad options or configuration, 3 store calls failed, "
                 + "4 the run could not start."})
@@ -53,17 +58,19 @@ public final class FleetMain implements Callable<Integer> {
     Duration duration;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "Governance configuration as JSON (the format core's ConfigLoader reads); the built-in "
-                    + "example hierarchy when left out.")
+            description = "Governance configuration as JSON (the format core's ConfigLoader reads); its virtual "
+                    + "keys send Zipf-like shares of the traffic in file order. The built-in example when left out.")
     Path config;
 
     @Option(names = "--redis", paramLabel = "URI",
             description = "Redis to share, such as redis://127.0.0.1:6379, or 'local' to start a redis-server from "
-                    + "the PATH for the run; the in-memory store when left out.")
+                    + "the PATH for the run (its Redis calls per decision are then exact); the in-memory store when "
+                    + "left out.")
     String redis;
 
-    @Option(names = "--rate", defaultValue = "0",
-            description = "Requests per second per worker thread; 0 sends as fast as the store answers (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rate", defaultValue = "50",
+            description = "Checks per second per worker thread, the pace the example configuration's limits are set "
+                    + "for; 0 sends as fast as the store answers, a stress test (default: ${DEFAULT-VALUE}).")
     double rate;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the workload's random choices (default: ${DEFAULT-VALUE}).")
@@ -73,6 +80,7 @@ public final class FleetMain implements Callable<Integer> {
     boolean printConfig;
 
     private PrintStream out = System.out;
+    private Fleet fleet;
 
     public static void main(String[] args) {
         System.exit(run(System.out, System.err, args));
@@ -80,9 +88,17 @@ public final class FleetMain implements Callable<Integer> {
 
     /** Runs the tool with {@code args}, printing to {@code out} and {@code err}; returns the exit code. */
     public static int run(PrintStream out, PrintStream err, String... args) {
+        return execute(out, err, args).code();
+    }
+
+    /** The exit code of a run and what the fleet saw, {@code null} when no fleet ran. */
+    record Result(int code, Ledger ledger) {
+    }
+
+    static Result execute(PrintStream out, PrintStream err, String... args) {
         FleetMain command = new FleetMain();
         command.out = out;
-        return new CommandLine(command)
+        int code = new CommandLine(command)
                 .setOut(new PrintWriter(out, true))
                 .setErr(new PrintWriter(err, true))
                 .setExecutionExceptionHandler((e, line, parsed) -> {
@@ -90,6 +106,7 @@ public final class FleetMain implements Callable<Integer> {
                     return e instanceof ConfigException || e instanceof IllegalArgumentException ? 2 : 4;
                 })
                 .execute(args);
+        return new Result(code, command.fleet == null ? null : command.fleet.ledger());
     }
 
     @Override
@@ -112,11 +129,14 @@ public final class FleetMain implements Callable<Integer> {
         }
         FleetConfig fleetConfig = FleetConfig.load(config);
         if (!"local".equals(redis)) {
-            return new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, redis, seed, rate), out).run();
+            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, redis, false, seed, rate),
+                    out);
+            return fleet.run();
         }
         try (RedisLauncher launcher = RedisLauncher.start()) {
-            return new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, launcher.uri(), seed, rate), out)
-                    .run();
+            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, launcher.uri(), true, seed,
+                    rate), out);
+            return fleet.run();
         }
     }
 

@@ -2,6 +2,7 @@ package io.tollgate.fleet;
 
 import io.tollgate.CounterId;
 import io.tollgate.Decision;
+import io.tollgate.Holder;
 import io.tollgate.Limit;
 import io.tollgate.LimitUsage;
 import io.tollgate.Metric;
@@ -16,19 +17,32 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What the fleet saw, from the decisions alone: per limit, how many checks it admitted and denied and, for request
- * limits, how many it admitted in each window; per outcome, how many checks ended so; and the duplicates re-sent.
- * The store is not asked here, so the ledger is an independent witness of what the store let through.
+ * What the fleet saw, from the decisions and charge outcomes alone: per limit, how many checks it admitted and denied
+ * and, for request limits, how many it admitted in each window; per kind of request and outcome, how many checks
+ * ended so; how the admitted calls went (whole, streamed in chunks, failed) and what their charges answered; and the
+ * duplicates re-sent. The store is not asked here, so the ledger is an independent witness of what the store let
+ * through.
  *
  * <p>Thread-safe: every worker records into it at once.
  */
 final class Ledger {
 
     private final Map<CounterId, LimitStats> limits = new ConcurrentHashMap<>();
-    private final Map<Outcome, LongAdder> outcomes = new EnumMap<>(Outcome.class);
+    /** Per kind of request, the checks per outcome (indexed by ordinal). */
+    private final Map<Workload.Kind, LongAdder[]> outcomes = new EnumMap<>(Workload.Kind.class);
     final LongAdder checks = new LongAdder();
     final LongAdder allowed = new LongAdder();
+    /** Updates that charged something or were answered as duplicates, re-sent ones included. */
     final LongAdder charges = new LongAdder();
+    final LongAdder wholeCalls = new LongAdder();
+    final LongAdder failedCalls = new LongAdder();
+    final LongAdder streamedCalls = new LongAdder();
+    final LongAdder chunks = new LongAdder();
+    /**
+     * Chunks charged: at most one per streamed call, its final chunk, since the others carry no usage and the check
+     * already took the request.
+     */
+    final LongAdder chunksCharged = new LongAdder();
     final LongAdder resent = new LongAdder();
     final LongAdder refusedAsDuplicate = new LongAdder();
     final LongAdder chargedTwice = new LongAdder();
@@ -36,14 +50,18 @@ final class Ledger {
     private volatile String firstError;
 
     Ledger() {
-        for (Outcome outcome : Outcome.values()) {
-            outcomes.put(outcome, new LongAdder());
+        for (Workload.Kind kind : Workload.Kind.values()) {
+            LongAdder[] counts = new LongAdder[Outcome.values().length];
+            for (int i = 0; i < counts.length; i++) {
+                counts[i] = new LongAdder();
+            }
+            outcomes.put(kind, counts);
         }
     }
 
-    void record(Decision decision) {
+    void record(Workload.Kind kind, Decision decision) {
         checks.increment();
-        outcomes.get(decision.outcome()).increment();
+        outcomes.get(kind)[decision.outcome().ordinal()].increment();
         if (decision.allowed()) {
             allowed.increment();
             for (LimitUsage usage : decision.limits()) {
@@ -66,7 +84,36 @@ final class Ledger {
     }
 
     long outcome(Outcome outcome) {
-        return outcomes.get(outcome).sum();
+        long sum = 0;
+        for (LongAdder[] counts : outcomes.values()) {
+            sum += counts[outcome.ordinal()].sum();
+        }
+        return sum;
+    }
+
+    long outcome(Workload.Kind kind, Outcome outcome) {
+        return outcomes.get(kind)[outcome.ordinal()].sum();
+    }
+
+    long checks(Workload.Kind kind) {
+        long sum = 0;
+        for (LongAdder count : outcomes.get(kind)) {
+            sum += count.sum();
+        }
+        return sum;
+    }
+
+    /** Admitted checks over all checks; 0 before any check. */
+    double admittedShare() {
+        long total = checks.sum();
+        return total == 0 ? 0 : (double) allowed.sum() / total;
+    }
+
+    /** The stats of the limits of {@code holder} on {@code metric} that checks met (one per window layout). */
+    List<LimitStats> limits(Holder holder, Metric metric) {
+        return limits().stream()
+                .filter(stats -> stats.limit.holder().equals(holder) && stats.limit.metric() == metric)
+                .toList();
     }
 
     private LimitStats stats(Limit limit) {

@@ -23,6 +23,7 @@ final class RedisStores extends Fleet.Stores {
     private final String keyPrefix;
     private final List<RedisClient> clients = new ArrayList<>();
     private final List<GovernanceStore> stores = new ArrayList<>();
+    private RedisCommandStats commandStats;
 
     private RedisStores(String uri, String keyPrefix) {
         this.uri = uri;
@@ -59,6 +60,18 @@ final class RedisStores extends Fleet.Stores {
         return "Redis at " + redacted(uri) + " (one client and store per replica, key prefix " + keyPrefix + ")";
     }
 
+    /**
+     * Command counts read on a connection of their own, so that they never wait behind a replica's calls; opened
+     * on first use.
+     */
+    @Override
+    RedisCommandStats commandStats() {
+        if (commandStats == null) {
+            commandStats = new RedisCommandStats(() -> clients.get(0).connect());
+        }
+        return commandStats;
+    }
+
     /** The URI without a password. */
     static String redacted(String uri) {
         return uri.replaceAll("//[^@/]*@", "//***@");
@@ -66,6 +79,9 @@ final class RedisStores extends Fleet.Stores {
 
     @Override
     public void close() {
+        if (commandStats != null) {
+            commandStats.close();
+        }
         for (GovernanceStore store : stores) {
             store.close();
         }

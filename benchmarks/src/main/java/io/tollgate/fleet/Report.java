@@ -13,9 +13,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The end-of-run report: one row per limit (holder, metric, window, max, used as the store reads it at the end,
- * checks admitted and denied, the most requests admitted in one window, overshoot), the outcomes, throughput and
- * latency percentiles, and the verdict.
+ * The end-of-run report, in the order a newcomer asks: did every limit hold (one row per limit: holder, metric,
+ * window, max, used as the store reads it at the end, checks admitted and denied, the most requests admitted in one
+ * window, overshoot), how much was admitted and why the rest was denied (per kind of request and outcome), how the
+ * admitted calls were charged (whole, streamed, failed) and what the re-sent duplicates were answered, throughput and
+ * latency, on Redis the calls per decision, and last the verdict with its exit code.
  *
  * <p>Not thread-safe; built and printed once, after the workers stopped.
  */
@@ -23,25 +25,72 @@ final class Report {
 
     static final String TABLE_TITLE = "Limits (used: the store's value in the current window at the end; "
             + "peak: most requests admitted in one window)";
+    static final String VERDICT_OK = "OK (exit 0): no request limit admitted more than its max in any window; "
+            + "no update was charged twice";
+
+    /**
+     * What the run cost in Redis calls: over the whole run, and per kind of decision from the probe after it.
+     * {@code run} is {@code null} when the second reading failed ({@code failure} says why).
+     *
+     * <p>Immutable and thread-safe.
+     */
+    record RedisCalls(boolean exact, RedisCommandStats.PerDecision run, long checks, long charges, Probe probe,
+                      String failure) {
+
+        RedisCalls withProbe(Probe probe) {
+            return new RedisCalls(exact, run, checks, charges, probe, failure);
+        }
+    }
+
+    /**
+     * Checks, then charges, of one target one at a time after the run; {@code failure} when a call failed.
+     *
+     * <p>Immutable and thread-safe.
+     */
+    record Probe(Workload.Target target, RedisCommandStats.PerDecision check, RedisCommandStats.PerDecision charge,
+                 String failure) {
+    }
 
     private final Ledger ledger;
     private final Map<Limit, CounterState> used;
     private final Histogram checks;
     private final Histogram charges;
     private final double seconds;
+    private final RedisCalls redis;
 
-    Report(Ledger ledger, Map<Limit, CounterState> used, Histogram checks, Histogram charges, double seconds) {
+    /** {@code redis} is {@code null} when the store is not Redis. */
+    Report(Ledger ledger, Map<Limit, CounterState> used, Histogram checks, Histogram charges, double seconds,
+           RedisCalls redis) {
         this.ledger = ledger;
         this.used = used;
         this.checks = checks;
         this.charges = charges;
         this.seconds = seconds;
+        this.redis = redis;
     }
 
     /** Prints the report and returns the exit code of the run. */
     int print(PrintStream out) {
         out.println();
         out.println(TABLE_TITLE);
+        limits(out);
+        out.println();
+        admitted(out);
+        calls(out);
+        out.printf(Locale.ROOT, "Throughput: %,.0f checks/s, %,.0f charges/s over %.1f s (%,d checks, %,d charges)%n",
+                ledger.checks.sum() / seconds, ledger.charges.sum() / seconds, seconds, ledger.checks.sum(),
+                ledger.charges.sum());
+        out.println("Check latency: " + percentiles(checks));
+        out.println("Charge latency: " + percentiles(charges));
+        if (redis != null) {
+            redisCalls(out);
+        }
+        out.printf(Locale.ROOT, "Errors: %,d%s%n", ledger.errors.sum(),
+                ledger.firstError() == null ? "" : " (first: " + ledger.firstError() + ")");
+        return verdict(out);
+    }
+
+    private void limits(PrintStream out) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"holder", "metric", "window", "max", "used", "admitted", "denied", "peak", "overshoot"});
         for (Ledger.LimitStats stats : ledger.limits()) {
@@ -55,58 +104,112 @@ final class Report {
                     limit.window().id(),
                     amount(limit.metric(), limit.max()),
                     value < 0 ? "?" : amount(limit.metric(), value),
-                    String.format(Locale.ROOT, "%,d", stats.admitted.sum()),
-                    String.format(Locale.ROOT, "%,d", stats.denied.sum()),
-                    requests ? String.format(Locale.ROOT, "%,d", stats.peak()) + (stats.peak() > limit.max() ? " !" : "")
-                            : "-",
+                    count(stats.admitted.sum()),
+                    count(stats.denied.sum()),
+                    requests ? count(stats.peak()) + (stats.peak() > limit.max() ? " !" : "") : "-",
                     value < 0 ? "?" : amount(limit.metric(), Math.max(0, value - limit.max())),
             });
         }
-        table(out, rows);
+        table(out, rows, "lllrrrrrr", true);
+    }
 
+    /** The admitted share, then per kind of request what was admitted and which outcomes denied the rest. */
+    private void admitted(PrintStream out) {
         long total = ledger.checks.sum();
-        out.println();
-        StringBuilder outcomes = new StringBuilder("Outcomes:");
-        for (Outcome outcome : Outcome.values()) {
-            long count = ledger.outcome(outcome);
-            if (count > 0) {
-                outcomes.append(String.format(Locale.ROOT, " %s %,d (%.1f%%)", outcome, count, 100.0 * count / total));
+        out.printf(Locale.ROOT, "Admitted: %,d of %,d checks (%.1f %%)%n", ledger.allowed.sum(), total,
+                100 * ledger.admittedShare());
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"  request", "checks", "admitted", "denied by"});
+        for (Workload.Kind kind : Workload.Kind.values()) {
+            long checked = ledger.checks(kind);
+            if (checked == 0) {
+                continue;
             }
+            StringBuilder denied = new StringBuilder();
+            for (Outcome outcome : Outcome.values()) {
+                long count = ledger.outcome(kind, outcome);
+                if (outcome != Outcome.ALLOWED && count > 0) {
+                    denied.append(denied.isEmpty() ? "" : ", ").append(outcome).append(' ').append(count(count));
+                }
+            }
+            rows.add(new String[] {"  " + kind.label, count(checked), count(ledger.outcome(kind, Outcome.ALLOWED)),
+                    denied.isEmpty() ? "-" : denied.toString()});
         }
-        out.println(outcomes);
-        out.printf(Locale.ROOT, "Throughput: %,.0f checks/s, %,.0f charges/s over %.1f s (%,d checks, %,d charges)%n",
-                total / seconds, ledger.charges.sum() / seconds, seconds, total, ledger.charges.sum());
-        out.println("Check latency: " + percentiles(checks));
-        out.println("Charge latency: " + percentiles(charges));
-        out.printf(Locale.ROOT, "Duplicates: re-sent %,d, refused as duplicates %,d, charged twice %,d%n",
-                ledger.resent.sum(), ledger.refusedAsDuplicate.sum(), ledger.chargedTwice.sum());
-        out.printf(Locale.ROOT, "Errors: %,d%s%n", ledger.errors.sum(),
-                ledger.firstError() == null ? "" : " (first: " + ledger.firstError() + ")");
+        table(out, rows, "lrrl", false);
+    }
 
+    private void calls(PrintStream out) {
+        out.printf(Locale.ROOT, "Calls charged: %,d whole, %,d streamed in %,d chunks (usage on the final chunk only: "
+                        + "%,d chunks charged), %,d failed part-way (charged what they used)%n",
+                ledger.wholeCalls.sum(), ledger.streamedCalls.sum(), ledger.chunks.sum(), ledger.chunksCharged.sum(),
+                ledger.failedCalls.sum());
+        out.printf(Locale.ROOT, "Duplicates: %,d charged updates re-sent through another replica, %,d answered "
+                        + "DUPLICATE, %,d charged twice%n",
+                ledger.resent.sum(), ledger.refusedAsDuplicate.sum(), ledger.chargedTwice.sum());
+    }
+
+    private void redisCalls(PrintStream out) {
+        out.println("Redis calls per decision (INFO commandstats before and after, "
+                + (redis.exact() ? "on the fleet's own server: exact)"
+                : "on a shared server: other clients' calls are included)"));
+        RedisCommandStats.PerDecision run = redis.run();
+        if (run == null) {
+            out.println("  not measured: " + redis.failure());
+            return;
+        }
+        out.printf(Locale.ROOT, "  the run: %,d script calls (EVALSHA+EVAL) and %,d commands for %,d checks and %,d "
+                        + "charges that reached Redis: %s per decision%n",
+                run.counts().scripts(), run.counts().total(), redis.checks(), redis.charges(), ratios(run));
+        Probe probe = redis.probe();
+        if (probe != null && probe.failure() != null) {
+            out.println("  one at a time: not measured: " + probe.failure());
+        } else if (probe != null) {
+            Workload.Target target = probe.target();
+            out.printf(Locale.ROOT, "  one at a time after the run (%s, %s/%s): a check %s, a charge %s%n",
+                    target.keyId() == null ? "no key" : target.keyId(), target.provider(), target.model(),
+                    ratios(probe.check()), ratios(probe.charge()));
+        }
+        out.println("  (a script call is one round trip; commands count those the scripts ran too: "
+                + run.counts().top(4) + ")");
+    }
+
+    /** Such as {@code 1.00 script calls and 13.76 commands}. */
+    private static String ratios(RedisCommandStats.PerDecision calls) {
+        if (calls.decisions() == 0) {
+            return "no store call";
+        }
+        return String.format(Locale.ROOT, "%.2f script calls and %.2f commands", calls.scripts(), calls.commands());
+    }
+
+    private int verdict(PrintStream out) {
         List<Ledger.LimitStats> over = ledger.violations();
-        int code = Fleet.OK;
-        for (Ledger.LimitStats stats : over) {
-            out.printf(Locale.ROOT, "FAIL: %s admitted %,d requests in one window, max %,d%n", stats.limit,
-                    stats.peak(), stats.limit.max());
-        }
-        if (!over.isEmpty() || ledger.chargedTwice.sum() > 0) {
-            if (ledger.chargedTwice.sum() > 0) {
-                out.printf(Locale.ROOT, "FAIL: %,d re-sent updates were charged twice%n", ledger.chargedTwice.sum());
+        long twice = ledger.chargedTwice.sum();
+        if (!over.isEmpty() || twice > 0) {
+            for (Ledger.LimitStats stats : over) {
+                out.printf(Locale.ROOT, "FAIL (exit 1): %s admitted %,d requests in one window, max %,d%n",
+                        stats.limit, stats.peak(), stats.limit.max());
             }
-            code = Fleet.LIMIT_EXCEEDED;
-        } else if (ledger.errors.sum() > 0) {
-            out.println("FAIL: store calls failed");
-            code = Fleet.STORE_ERRORS;
-        } else {
-            out.println("OK: no request limit admitted more than its max in any window; no update charged twice");
+            if (twice > 0) {
+                out.printf(Locale.ROOT, "FAIL (exit 1): %,d re-sent updates were charged twice%n", twice);
+            }
+            return Fleet.LIMIT_EXCEEDED;
         }
-        return code;
+        if (ledger.errors.sum() > 0) {
+            out.printf(Locale.ROOT, "FAIL (exit 3): %,d store calls failed%n", ledger.errors.sum());
+            return Fleet.STORE_ERRORS;
+        }
+        out.println(VERDICT_OK);
+        return Fleet.OK;
     }
 
     static String amount(Metric metric, long value) {
         if (metric == Metric.COST) {
             return String.format(Locale.ROOT, "$%,.4f", value / 1e9);
         }
+        return count(value);
+    }
+
+    private static String count(long value) {
         return String.format(Locale.ROOT, "%,d", value);
     }
 
@@ -124,8 +227,12 @@ final class Report {
         return String.format(Locale.ROOT, "%,.1f us", nanos / 1e3);
     }
 
-    private static void table(PrintStream out, List<String[]> rows) {
-        int[] widths = new int[rows.get(0).length];
+    /**
+     * Prints {@code rows} in columns aligned as {@code align} says per column ({@code l} left, {@code r} right), with
+     * a rule under the header when {@code rule}.
+     */
+    private static void table(PrintStream out, List<String[]> rows, String align, boolean rule) {
+        int[] widths = new int[align.length()];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {
                 widths[i] = Math.max(widths[i], row[i].length());
@@ -135,12 +242,10 @@ final class Report {
             StringBuilder line = new StringBuilder();
             String[] row = rows.get(r);
             for (int i = 0; i < row.length; i++) {
-                // Names left-aligned, numbers right-aligned.
-                String cell = i < 3 ? pad(row[i], widths[i], false) : pad(row[i], widths[i], true);
-                line.append(cell).append(i + 1 < row.length ? "  " : "");
+                line.append(pad(row[i], widths[i], align.charAt(i) == 'r')).append(i + 1 < row.length ? "  " : "");
             }
             out.println(line.toString().stripTrailing());
-            if (r == 0) {
+            if (r == 0 && rule) {
                 int width = 0;
                 for (int w : widths) {
                     width += w + 2;
