@@ -9,6 +9,7 @@ import io.tollgate.spi.CounterState;
 import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spi.ReserveResult;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -60,8 +61,18 @@ final class CountingStore implements GovernanceStore {
     }
 
     @Override
-    public ChangeBatch changesSince(long mark) {
-        return store.changesSince(mark);
+    public ChangeBatch changes() {
+        return store.changes();
+    }
+
+    @Override
+    public Duration leaseDuration() {
+        return store.leaseDuration();
+    }
+
+    @Override
+    public CompletionStage<Boolean> extendLease(String lease) {
+        return store.extendLease(lease);
     }
 
     @Override

@@ -14,6 +14,7 @@ import io.tollgate.Limit;
 import io.tollgate.StoreException;
 import io.tollgate.redis.internal.ChangeReader;
 import io.tollgate.redis.internal.DataLossRestore;
+import io.tollgate.redis.internal.DenialCache;
 import io.tollgate.redis.internal.GroupCalls;
 import io.tollgate.redis.internal.KeySpace;
 import io.tollgate.redis.internal.LeaseEntries;
@@ -38,9 +39,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -118,6 +121,7 @@ import java.util.function.Supplier;
 public final class RedisGovernanceStore implements GovernanceStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisGovernanceStore.class);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final StatefulConnection<String, String> connection;
     private final boolean ownsConnection;
@@ -126,6 +130,8 @@ public final class RedisGovernanceStore implements GovernanceStore {
     private final RedisCalls calls;
     private final ChangeReader changes;
     private final DataLossRestore restore;
+    private final DenialCache denials;
+    private final GroupCalls groupCalls;
     private final SlotGroups groups;
 
     private RedisGovernanceStore(StatefulConnection<String, String> connection,
@@ -145,9 +151,13 @@ public final class RedisGovernanceStore implements GovernanceStore {
         this.restore = new DataLossRestore(calls, keys, clock, options.snapshotSource(), retention, changes,
                 options.keyPrefix());
         changes.restoreWith(restore);
-        GroupCalls groupCalls = new GroupCalls(calls, clock, restore, changes, options.leaseDuration().toMillis(),
+        this.denials = new DenialCache(options.cacheDenials(), cluster, options.denialRecheck().toMillis(),
+                clock.testing());
+        // restored counters may hold less than a remembered denial saw
+        restore.onDataLoss(loss -> denials.forgetAll());
+        this.groupCalls = new GroupCalls(calls, clock, restore, changes, options.leaseDuration().toMillis(),
                 options.idempotencyKeyLifetime().toMillis());
-        this.groups = new SlotGroups(groupCalls, keys, new LeaseEntries());
+        this.groups = new SlotGroups(groupCalls, keys, new LeaseEntries(), denials, clock);
     }
 
     /** A store on standalone Redis that opens one connection from the user's client; never closes the client. */
@@ -203,10 +213,15 @@ public final class RedisGovernanceStore implements GovernanceStore {
         return options;
     }
 
+    /** What this store did so far. */
+    public RedisStoreStats stats() {
+        return new RedisStoreStats(denials.hits(), groupCalls.windowRetries(), restore.restores());
+    }
+
     @Override
     public CompletionStage<ReserveResult> reserve(List<CounterOp> list) {
         CounterOps ops = CounterOps.from(list);
-        return groups.reserve(plans.plan(ops.limits(), ops.sharesLimits()), ops);
+        return calls.bounded(groups.reserve(plans.plan(ops.limits(), ops.sharesLimits()), ops), "reserve");
     }
 
     @Override
@@ -216,13 +231,14 @@ public final class RedisGovernanceStore implements GovernanceStore {
         if (ops.holdsAny()) {
             throw new IllegalArgumentException("a charge holds nothing: its ops must have a zero hold");
         }
-        return groups.charge(plans.plan(ops.limits(), ops.sharesLimits()), ops, idempotencyKey);
+        return calls.bounded(groups.charge(plans.plan(ops.limits(), ops.sharesLimits()), ops, idempotencyKey),
+                "charge");
     }
 
     @Override
     public CompletionStage<List<CounterState>> read(List<Limit> limits) {
         Objects.requireNonNull(limits, "limits");
-        return groups.read(plans.plan(limits, false));
+        return calls.bounded(groups.read(plans.plan(limits, false)), "read");
     }
 
     /**
@@ -252,7 +268,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
     @Override
     public CompletionStage<Boolean> extendLease(String lease) {
         Objects.requireNonNull(lease, "lease");
-        return groups.extend(lease);
+        return calls.bounded(groups.extend(lease), "extendLease");
     }
 
     /** {@link RedisStoreOptions#commandTimeout()}: every call completes within it. */
@@ -281,11 +297,21 @@ public final class RedisGovernanceStore implements GovernanceStore {
                 ? ", cluster]" : "]");
     }
 
-    /** Loads the scripts and restores a Redis without data, so that the first calls find everything ready. */
+    /**
+     * Loads the scripts and restores a Redis without data, so that the first calls find everything ready; waits for
+     * that up to {@link #START_TIMEOUT} (a restore may read many snapshots), then lets calls wait for it themselves.
+     */
     private void warmUp() {
-        calls.loadScripts();
-        CompletableFuture<ReserveResult> first = groups.reserve(plans.plan(List.of(), false), CounterOps.empty());
-        calls.await(first, "start");
+        try {
+            calls.loadScripts();
+            groups.reserve(plans.plan(List.of(), false), CounterOps.empty()).get(START_TIMEOUT.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            LOG.warn("Redis store '{}': not ready within {} of its start ({}); calls wait for it themselves",
+                    options.keyPrefix(), START_TIMEOUT, e.toString());
+        }
     }
 
     private static void warnWithoutTopologyRefresh(RedisClusterClient client) {

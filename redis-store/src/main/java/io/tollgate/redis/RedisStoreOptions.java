@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
  *       extended</td></tr>
  *   <tr><td>{@code sweepInterval}</td><td>1 min</td><td>how often one replica reads every counter for the
  *       snapshots, so that usage of a replica that died before its flush is not lost</td></tr>
- *   <tr><td>{@code denialCacheSize}</td><td>10,000</td><td>counters whose denial a replica remembers</td></tr>
+ *   <tr><td>{@code cacheDenials}</td><td>true</td><td>whether a replica remembers spent counters and denies without
+ *       a call</td></tr>
  *   <tr><td>{@code denialRecheck}</td><td>1 s</td><td>how long a remembered denial of a counter that can go down
  *       stands before Redis is asked again</td></tr>
  *   <tr><td>{@code snapshotSource}</td><td>none</td><td>where counters are restored from after data loss</td></tr>
@@ -47,8 +48,9 @@ import java.util.regex.Pattern;
  * @param sweepInterval          how often, at most, one replica of the fleet reads every counter in Redis for its
  *                               flusher, so that what a replica that died before its own flush had counted still
  *                               reaches the snapshots; {@link Duration#ZERO} for never
- * @param denialCacheSize        how many counters a replica remembers as spent (see
- *                               {@link RedisGovernanceStore}); 0 for none
+ * @param cacheDenials           whether a replica remembers the counters that left no room for a request, for
+ *                               their window, and denies what does not fit them without a call (see
+ *                               {@link RedisGovernanceStore}); it may only deny, never admit
  * @param denialRecheck          how long a remembered denial of a counter that can go down (tokens, cost, in-flight,
  *                               every counter on Redis Cluster) stands before the replica asks Redis again
  * @param snapshotSource         where counters of current windows are restored from when Redis lost its data; null
@@ -68,7 +70,7 @@ public record RedisStoreOptions(
         Duration expiredWindowRetention,
         Duration leaseDuration,
         Duration sweepInterval,
-        int denialCacheSize,
+        boolean cacheDenials,
         Duration denialRecheck,
         SnapshotSource snapshotSource,
         Clock clock,
@@ -93,10 +95,6 @@ public record RedisStoreOptions(
             throw new IllegalArgumentException("RedisStoreOptions.expiredWindowRetention: " + expiredWindowRetention
                     + " must be at least the sweepInterval " + sweepInterval
                     + ", so that the sweep sees a window's final value before its counter expires");
-        }
-        if (denialCacheSize < 0) {
-            throw new IllegalArgumentException("RedisStoreOptions.denialCacheSize: " + denialCacheSize
-                    + " must be zero or positive");
         }
         notNegative("denialRecheck", denialRecheck);
         Objects.requireNonNull(clock, "RedisStoreOptions.clock: must be set");
@@ -140,7 +138,7 @@ public record RedisStoreOptions(
         private Duration expiredWindowRetention = Duration.ofMinutes(2);
         private Duration leaseDuration = Duration.ofMinutes(5);
         private Duration sweepInterval = Duration.ofMinutes(1);
-        private int denialCacheSize = 10_000;
+        private boolean cacheDenials = true;
         private Duration denialRecheck = Duration.ofSeconds(1);
         private SnapshotSource snapshotSource;
         private Clock clock = Clock.systemUTC();
@@ -157,7 +155,7 @@ public record RedisStoreOptions(
             expiredWindowRetention = options.expiredWindowRetention;
             leaseDuration = options.leaseDuration;
             sweepInterval = options.sweepInterval;
-            denialCacheSize = options.denialCacheSize;
+            cacheDenials = options.cacheDenials;
             denialRecheck = options.denialRecheck;
             snapshotSource = options.snapshotSource;
             clock = options.clock;
@@ -201,9 +199,9 @@ public record RedisStoreOptions(
             return this;
         }
 
-        /** How many spent counters a replica remembers; 10,000 by default, 0 for none. */
-        public Builder denialCacheSize(int denialCacheSize) {
-            this.denialCacheSize = denialCacheSize;
+        /** Whether a replica remembers spent counters and denies without a call; true by default. */
+        public Builder cacheDenials(boolean cacheDenials) {
+            this.cacheDenials = cacheDenials;
             return this;
         }
 
@@ -246,7 +244,7 @@ public record RedisStoreOptions(
 
         public RedisStoreOptions build() {
             return new RedisStoreOptions(keyPrefix, commandTimeout, idempotencyKeyLifetime, expiredWindowRetention,
-                    leaseDuration, sweepInterval, denialCacheSize, denialRecheck, snapshotSource, clock,
+                    leaseDuration, sweepInterval, cacheDenials, denialRecheck, snapshotSource, clock,
                     testTimeSource, placement);
         }
     }

@@ -19,7 +19,7 @@ class RedisStoreOptionsTest {
         assertThat(options.expiredWindowRetention()).isEqualTo(Duration.ofMinutes(2));
         assertThat(options.leaseDuration()).isEqualTo(Duration.ofMinutes(5));
         assertThat(options.sweepInterval()).isEqualTo(Duration.ofMinutes(1));
-        assertThat(options.denialCacheSize()).isEqualTo(10_000);
+        assertThat(options.cacheDenials()).isTrue();
         assertThat(options.denialRecheck()).isEqualTo(Duration.ofSeconds(1));
         assertThat(options.snapshotSource()).isNull();
         assertThat(options.testTimeSource()).isNull();
@@ -46,8 +46,6 @@ class RedisStoreOptionsTest {
         assertThatThrownBy(() -> RedisStoreOptions.builder().sweepInterval(Duration.ofMinutes(5)).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("expiredWindowRetention: PT2M must be at least the sweepInterval PT5M");
-        assertThatThrownBy(() -> RedisStoreOptions.builder().denialCacheSize(-1).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("denialCacheSize: -1");
         assertThatThrownBy(() -> RedisStoreOptions.builder().denialRecheck(Duration.ofSeconds(-2)).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("denialRecheck: PT-2S");
         assertThatThrownBy(() -> RedisStoreOptions.builder().clock(null).build())

@@ -36,6 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *       counter key it finds with {@code SCAN}, and reports those whose value changed since it last swept them. What
  *       a dead replica counted thus reaches the snapshots within one sweep interval, as long as its counters live
  *       (they outlive their window by at least that long).</li>
+ *   <li><b>Data epochs.</b> Each read also looks at the data epoch of every tag this replica has used and did not
+ *       read this time, so that a loss is found within one flush even by a replica that only answered from its
+ *       memory of denials.</li>
  * </ul>
  *
  * <p>Thread-safe; {@link #changes()} is called by one flusher at a time.
@@ -114,15 +117,21 @@ public final class ChangeReader {
         }
         Map<String, Touched> sweepOnly = sweepIfDue(batch);
         List<CounterSnapshot> snapshots = new ArrayList<>(batch.size() + sweepOnly.size());
-        read(batch, false, snapshots);
-        read(sweepOnly, true, snapshots);
+        boolean[] read = new boolean[keys.tagCount()];
+        read(batch, false, snapshots, read);
+        read(sweepOnly, true, snapshots, read);
+        DataLossRestore watch = restore;
+        if (watch != null) {
+            watch.checkEpochs(read);
+        }
         return new ChangeBatch(snapshots, ++sequence);
     }
 
-    private void read(Map<String, Touched> counters, boolean sweep, List<CounterSnapshot> out) {
+    private void read(Map<String, Touched> counters, boolean sweep, List<CounterSnapshot> out, boolean[] tagsRead) {
         Map<Integer, List<Map.Entry<String, Touched>>> byTag = new HashMap<>();
         for (Map.Entry<String, Touched> entry : counters.entrySet()) {
             byTag.computeIfAbsent(entry.getValue().tag(), t -> new ArrayList<>()).add(entry);
+            tagsRead[entry.getValue().tag()] = true;
         }
         List<CompletableFuture<List<CounterSnapshot>>> reads = new ArrayList<>();
         for (Map.Entry<Integer, List<Map.Entry<String, Touched>>> tag : byTag.entrySet()) {

@@ -25,6 +25,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
@@ -63,6 +64,7 @@ public final class DataLossRestore implements AutoCloseable {
     private final List<Consumer<DataLoss>> listeners = new CopyOnWriteArrayList<>();
     private final ThreadPoolExecutor executor;
     private final AtomicReference<CompletableFuture<Void>> inFlight = new AtomicReference<>();
+    private final AtomicLong restores = new AtomicLong();
 
     public DataLossRestore(RedisCalls calls, KeySpace keys, StoreClock clock, SnapshotSource source,
                            long retentionMillis, ChangeReader changes, String storeName) {
@@ -98,6 +100,34 @@ public final class DataLossRestore implements AutoCloseable {
         }
         if (epochs.compareAndSet(tag, known, epoch) && known != null) {
             report(new int[] {tag}, "restored by another replica");
+        }
+    }
+
+    /**
+     * Reads the epoch of every tag a reply showed before (one pipelined {@code GET} each), but those in
+     * {@code skip}: a replica that only answers from its memory of denials, or only reads, still finds a loss within
+     * one flush. Restores when a tag has none; blocks, off the hot path.
+     */
+    public void checkEpochs(boolean[] skip) {
+        List<Integer> tags = new ArrayList<>();
+        List<CompletableFuture<String>> reads = new ArrayList<>();
+        for (int t = 0; t < epochs.length(); t++) {
+            if (epochs.get(t) != null && !skip[t]) {
+                tags.add(t);
+                reads.add(calls.commands().get(keys.tagKeys(t).epoch()).toCompletableFuture());
+            }
+        }
+        boolean lost = false;
+        for (int i = 0; i < tags.size(); i++) {
+            String epoch = calls.await(reads.get(i), "changes");
+            if (epoch == null) {
+                lost = true;
+            } else {
+                observe(tags.get(i), epoch);
+            }
+        }
+        if (lost) {
+            calls.await(restore(), "changes");
         }
     }
 
@@ -206,6 +236,7 @@ public final class DataLossRestore implements AutoCloseable {
             // a restore that finished meanwhile (this replica's or another's) covered this loss
             return;
         }
+        restores.incrementAndGet();
         long now = clock.guess();
         int offered = 0;
         int raised = 0;
@@ -290,6 +321,11 @@ public final class DataLossRestore implements AutoCloseable {
                 LOG.warn("Redis store '{}': a data loss listener failed", storeName, e);
             }
         }
+    }
+
+    /** Restores of lost tags this replica ran. */
+    public long restores() {
+        return restores.get();
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.tollgate.spi.CounterOps;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One script call for one slot group, with what every call does around it: the windows of the guessed store time,
@@ -27,6 +28,7 @@ public final class GroupCalls {
     private final String leaseMillis;
     private final String planMillis;
     private final String idempotencyMillis;
+    private final LongAdder windowRetries = new LongAdder();
 
     public GroupCalls(RedisCalls calls, StoreClock clock, DataLossRestore restore, ChangeReader changes,
                       long leaseMillis, long idempotencyMillis) {
@@ -62,6 +64,7 @@ public final class GroupCalls {
                 .thenCompose(reply -> {
                     clock.learn(reply.now());
                     if (reply.status() == -2) {
+                        windowRetries.increment();
                         return tryNo < TRIES ? reserve(group, ops, leaseName, reply.now(), tryNo + 1, restoreIfLost)
                                 : CompletableFuture.failedFuture(clockJumps("reserve", reply.now()));
                     }
@@ -106,6 +109,7 @@ public final class GroupCalls {
         return calls.script(LuaScript.CHARGE, call.keys(), call.args(), call::output, "charge").thenCompose(reply -> {
             clock.learn(reply.now());
             if (reply.status() == -2) {
+                windowRetries.increment();
                 return tryNo < TRIES
                         ? charge(group, ops, settle, idempotencyKey, value, details, reply.now(), tryNo + 1,
                                 restoreIfLost)
@@ -143,6 +147,7 @@ public final class GroupCalls {
                 () -> new ReadCall.Output(n), "read").thenCompose(reply -> {
                     clock.learn(reply.now());
                     if (reply.status() == -2) {
+                        windowRetries.increment();
                         return tryNo < TRIES ? read(group, reply.now(), tryNo + 1)
                                 : CompletableFuture.failedFuture(clockJumps("read", reply.now()));
                     }
@@ -160,6 +165,11 @@ public final class GroupCalls {
     /** Undoes what a call of a group took (see {@code release.lua}); false when there was nothing of it left. */
     public CompletableFuture<Boolean> release(String[] keys, String[] args, String operation) {
         return calls.script(LuaScript.RELEASE, keys, args, FlagOutput::new, operation);
+    }
+
+    /** Calls sent again with Redis time after the guessed windows did not hold it. */
+    public long windowRetries() {
+        return windowRetries.sum();
     }
 
     private static StoreException clockJumps(String operation, long now) {

@@ -20,6 +20,8 @@ public final class LimitPlan {
     private final int tag;
     private final long retentionMillis;
     private volatile Expected expected;
+    /** The last denial of this limit's counter that this replica remembers; see {@link DenialCache}. */
+    volatile Denial denial;
 
     LimitPlan(Limit limit, String keyBase, int tag, long retentionMillis) {
         this.limit = limit;
@@ -65,6 +67,13 @@ public final class LimitPlan {
             return "";
         }
         return Long.toString(window.endMillis() + retentionMillis);
+    }
+
+    /**
+     * A counter found without room: its window, its value then, until when (store time) the denial stands, and the
+     * cache generation it belongs to. Immutable and thread-safe.
+     */
+    record Denial(long windowStart, long used, long until, long generation) {
     }
 
     /**

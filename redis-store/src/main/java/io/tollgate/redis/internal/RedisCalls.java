@@ -74,7 +74,8 @@ public final class RedisCalls implements AutoCloseable {
     /**
      * Runs a script by its digest, reading the reply with a fresh {@code output}; if Redis no longer has the script
      * (restarted, {@code SCRIPT FLUSH}, a new node), loads it and runs it again, once. Every key must be in one slot on
-     * Redis Cluster. Bounded by the command timeout; failures translated.
+     * Redis Cluster. Failures translated; not bounded: the caller bounds the operation it is part of
+     * ({@link #bounded}, {@link #await}), once.
      */
     public <T> CompletableFuture<T> script(LuaScript script, String[] keys, String[] args,
                                            Supplier<? extends ScriptOutput<T>> output, String operation) {
@@ -84,7 +85,7 @@ public final class RedisCalls implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(translate(e, operation));
         }
-        return bounded(call.exceptionallyCompose(failure -> {
+        return translated(call.exceptionallyCompose(failure -> {
             if (!(unwrap(failure) instanceof RedisNoScriptException)) {
                 return CompletableFuture.failedFuture(failure);
             }
@@ -114,6 +115,19 @@ public final class RedisCalls implements AutoCloseable {
         for (LuaScript script : LuaScript.values()) {
             await(commands.scriptLoad(script.source()), "load scripts");
         }
+    }
+
+    /** The outcome of {@code stage}, its failure translated by {@link #translate}. */
+    private <T> CompletableFuture<T> translated(CompletableFuture<T> stage, String operation) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        stage.whenComplete((value, failure) -> {
+            if (failure == null) {
+                result.complete(value);
+            } else {
+                result.completeExceptionally(translate(failure, operation));
+            }
+        });
+        return result;
     }
 
     /**

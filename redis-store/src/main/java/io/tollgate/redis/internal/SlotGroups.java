@@ -42,24 +42,36 @@ public final class SlotGroups {
     private final GroupCalls calls;
     private final KeySpace keys;
     private final LeaseEntries leases;
+    private final DenialCache denials;
+    private final StoreClock clock;
     /** Makes the idempotency values of this store's charges unique across replicas, with {@link #charges}. */
     private final String chargeHead = Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
     private final AtomicLong charges = new AtomicLong();
 
-    public SlotGroups(GroupCalls calls, KeySpace keys, LeaseEntries leases) {
+    public SlotGroups(GroupCalls calls, KeySpace keys, LeaseEntries leases, DenialCache denials, StoreClock clock) {
         this.calls = calls;
         this.keys = keys;
         this.leases = leases;
+        this.denials = denials;
+        this.clock = clock;
     }
 
     // ------------------------------------------------------------------------------------------------- reserve
 
     public CompletableFuture<ReserveResult> reserve(RequestPlan plan, CounterOps ops) {
         SlotGroup[] groups = plan.groups();
+        ReserveResult remembered = rememberedDenial(plan, ops);
+        if (remembered != null) {
+            return CompletableFuture.completedFuture(remembered);
+        }
         String leaseName = ops.holdsAny() ? leases.newName() : "";
         if (groups.length == 1) {
-            return calls.reserve(groups[0], ops, leaseName)
-                    .thenApply(taken -> result(plan, taken.admitted(), new GroupCalls.Taken[] {taken}));
+            return calls.reserve(groups[0], ops, leaseName).thenApply(taken -> {
+                if (!taken.admitted()) {
+                    denials.remember(taken.group(), taken.windows(), ops, taken.used(), taken.now());
+                }
+                return result(plan, taken.admitted(), new GroupCalls.Taken[] {taken});
+            });
         }
         List<CompletableFuture<GroupCalls.Taken>> all = new ArrayList<>(groups.length);
         for (SlotGroup group : groups) {
@@ -81,6 +93,11 @@ public final class SlotGroups {
             if (failure != null) {
                 Throwable cause = failure;
                 return releaseAll(taken, ops).thenCompose(ignored -> CompletableFuture.failedFuture(cause));
+            }
+            for (GroupCalls.Taken t : taken) {
+                if (!t.admitted()) {
+                    denials.remember(t.group(), t.windows(), ops, t.used(), t.now());
+                }
             }
             if (admitted == groups.length) {
                 return CompletableFuture.completedFuture(result(plan, true, taken));
@@ -116,6 +133,30 @@ public final class SlotGroups {
             }
             return releaseAll(held, ops).thenApply(ignored -> result(plan, false, taken));
         }).thenCompose(Function.identity());
+    }
+
+    /**
+     * A denial this replica remembers for the request (see {@link DenialCache}), answered without a call; null when
+     * it remembers none that applies.
+     */
+    private ReserveResult rememberedDenial(RequestPlan plan, CounterOps ops) {
+        long guess = clock.guess();
+        SlotGroup[] groups = plan.groups();
+        boolean denied = false;
+        for (int g = 0; g < groups.length && !denied; g++) {
+            denied = denials.denies(groups[g], groups[g].windows(guess), ops, guess);
+        }
+        if (!denied) {
+            return null;
+        }
+        denials.hit();
+        GroupCalls.Taken[] taken = new GroupCalls.Taken[groups.length];
+        for (int g = 0; g < groups.length; g++) {
+            SlotGroup.Windows windows = groups[g].windows(guess);
+            taken[g] = new GroupCalls.Taken(groups[g], windows, false, guess,
+                    denials.remembered(groups[g], windows, guess), null, null, null);
+        }
+        return result(plan, false, taken);
     }
 
     /** Gives back what admitting groups took; waits for every release and never fails (a lost release errs high). */
@@ -184,7 +225,10 @@ public final class SlotGroups {
         if (groups.size() == 1) {
             SlotGroup group = groups.get(0);
             return calls.charge(group, ops, settles.get(group.tag()), idempotencyKey, SINGLE_GROUP_VALUE, false)
-                    .thenApply(charged -> charged.applied() ? ChargeResult.APPLIED : ChargeResult.DUPLICATE);
+                    .thenApply(charged -> {
+                        forgetDenialsAfterGiveBack(charged);
+                        return charged.applied() ? ChargeResult.APPLIED : ChargeResult.DUPLICATE;
+                    });
         }
         String fingerprint = fingerprint(plan, ops);
         String value = fingerprint + ":" + chargeHead + Long.toHexString(charges.incrementAndGet());
@@ -206,6 +250,7 @@ public final class SlotGroups {
                     }
                 } else {
                     GroupCalls.Charged charged = (GroupCalls.Charged) outcome;
+                    forgetDenialsAfterGiveBack(charged);
                     applied |= charged.applied();
                     conflict |= !charged.applied() && !sameCharge(charged.reply().duplicateOf(), fingerprint);
                 }
@@ -226,6 +271,12 @@ public final class SlotGroups {
             }
             return CompletableFuture.completedFuture(applied ? ChargeResult.APPLIED : ChargeResult.DUPLICATE);
         });
+    }
+
+    private void forgetDenialsAfterGiveBack(GroupCalls.Charged charged) {
+        if (charged.applied() && charged.reply().settled()) {
+            denials.forget(charged.group());
+        }
     }
 
     /** Takes back what a group's charge added, gives back what it released, and removes its idempotency key. */
