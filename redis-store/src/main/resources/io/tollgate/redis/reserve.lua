@@ -1,19 +1,21 @@
 -- Check-and-reserve for one slot group of a request, atomically (after prelude.lua).
 --
--- KEYS[1]    data epoch; when it is missing the data was lost, nothing changes and the reply is {-1, now}
--- KEYS[2]    lease set
--- KEYS[3]    lease due time
--- KEYS[4]    the lease plan of the holds (any key of the tag when nothing is held)
--- KEYS[5..]  counter keys of the windows the caller expects at the store time it guessed
--- ARGV[1]    test time source in ms, or '' for Redis TIME
--- ARGV[2..3] lo, hi: the store time must lie in [lo, hi) (hi '' for none), where every expected window holds it;
---            else nothing changes and the reply is {-2, now}, for the caller to try again with the windows of now
--- ARGV[4]    the lease entry to hold the holds under, or '' when nothing is held
--- ARGV[5]    lease duration in ms
--- ARGV[6]    the lease plan's text to write (the keys of the held counters), or '' when it was written lately
--- ARGV[7]    how long the lease plan lives from now, in ms
--- then per counter: need (amount and hold together), threshold (the highest value that still leaves room for the
--- need, '-1' when nothing does), and when a counter the call creates expires in store time ms ('' for never)
+-- KEYS[1]      data epoch; when it is missing the data was lost, nothing changes and the reply is {-1, now}
+-- KEYS[2]      lease due time
+-- KEYS[3..n+2] the n counter keys of the windows the caller expects at the store time it guessed
+-- KEYS[n+3]    lease set
+-- KEYS[n+4]    the lease plan of the holds (any key of the tag when nothing is held)
+-- ARGV[1]      test time source in ms, or '' for Redis TIME
+-- ARGV[2..3]   lo, hi: the store time must lie in [lo, hi) (hi '' for none), where every expected window holds it;
+--              else nothing changes and the reply is {-2, now}, for the caller to try again with the windows of now
+-- ARGV[4]      the lease entry to hold the holds under, or '' when nothing is held
+-- ARGV[5]      lease duration in ms
+-- ARGV[6]      the lease plan's text to write (the keys of the held counters), or '' when it was written lately
+-- ARGV[7]      how long the lease plan lives from now, in ms
+-- ARGV[8]      r, the number of runs of counters that expire together, then r pairs: how many counters (in KEYS
+--              order), and when a counter of theirs that the call creates expires, in store time ms ('' for never)
+-- then per counter: need (amount and hold together), and threshold (the highest value that still leaves room for
+-- the need, '-1' when nothing does)
 --
 -- Reply: {admitted (1 or 0), now, epoch, used_1 .. used_n, keys given back by expired leases ..}, used_i the value
 -- before the call as text. Every counter is checked before the first write: only if every one has room is every need
@@ -23,50 +25,72 @@ local now = store_time(ARGV[1])
 if outside(now, ARGV[2], ARGV[3]) then
   return {-2, now}
 end
-local values = call('MGET', unpack(KEYS))
+local n = #KEYS - 4
+-- one read for the epoch, the due time and every counter
+local values = call('MGET', unpack(KEYS, 1, n + 2))
 local epoch = values[1]
 if not epoch then
   return {-1, now}
 end
+local leases, due = KEYS[n + 3], values[2]
 local given_back = nil
-if values[3] and now >= tonumber(values[3]) then
-  given_back = expire_leases(KEYS[2], KEYS[3], now)
-  values = call('MGET', unpack(KEYS))
+if due and now >= tonumber(due) then
+  given_back = expire_leases(leases, KEYS[2], now)
+  values = call('MGET', unpack(KEYS, 1, n + 2))
 end
-local n = #KEYS - 4
 local reply = {1, now, epoch}
 local admitted = true
-local p = 8
-for i = 1, n do
-  local used = values[i + 4]
-  reply[i + 3] = used or '0'
-  if admitted and above(used, ARGV[p + 1]) then
-    admitted = false
-  end
-  p = p + 3
-end
-if admitted then
-  p = 8
-  for i = 1, n do
-    local need = ARGV[p]
-    if need ~= '0' then
-      local key = KEYS[i + 4]
-      if values[i + 4] then
-        call('INCRBY', key, need)
-      else
-        create(key, need, ARGV[p + 2], now)
+local first = 9 + 2 * tonumber(ARGV[8])
+local p = first + 1
+for i = 3, n + 2 do
+  local used = values[i]
+  -- inline for speed: `above` of the prelude, on the fast path of counters under 16 digits
+  if used then
+    reply[i + 1] = used
+    if admitted then
+      local threshold = ARGV[p]
+      if #threshold < 16 then
+        if tonumber(used) > tonumber(threshold) then
+          admitted = false
+        end
+      elseif compare(used, threshold) > 0 then
+        admitted = false
       end
     end
-    p = p + 3
+  else
+    reply[i + 1] = '0'
+    if ARGV[p] == '-1' then
+      admitted = false
+    end
+  end
+  p = p + 2
+end
+if admitted then
+  p = first
+  local i, run = 3, 9
+  while i <= n + 2 do
+    local expiry = ARGV[run + 1]
+    for _ = 1, tonumber(ARGV[run]) do
+      local need = ARGV[p]
+      if need ~= '0' then
+        if values[i] then
+          call('INCRBY', KEYS[i], need)
+        else
+          create(KEYS[i], need, expiry, now)
+        end
+      end
+      i, p = i + 1, p + 2
+    end
+    run = run + 2
   end
   if ARGV[4] ~= '' then
     local expiry = now + tonumber(ARGV[5])
-    call('ZADD', KEYS[2], expiry, ARGV[4])
-    if not values[3] then
-      call('SET', KEYS[3], format('%d', expiry))
+    call('ZADD', leases, expiry, ARGV[4])
+    if not due then
+      call('SET', KEYS[2], format('%d', expiry))
     end
     if ARGV[6] ~= '' then
-      call('SET', KEYS[4], ARGV[6], 'PX', ARGV[7])
+      call('SET', KEYS[n + 4], ARGV[6], 'PX', ARGV[7])
     end
   end
 else

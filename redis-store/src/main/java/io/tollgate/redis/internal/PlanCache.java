@@ -6,6 +6,7 @@ import io.tollgate.Limit;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -84,7 +85,10 @@ public final class PlanCache {
         SlotGroup[] groups = new SlotGroup[byTag.size()];
         int g = 0;
         for (var entry : byTag.entrySet()) {
-            int[] index = entry.getValue().stream().mapToInt(Integer::intValue).toArray();
+            // limits of one window layout side by side: a reservation then sends one expiry per run of them
+            int[] index = entry.getValue().stream()
+                    .sorted(Comparator.comparing((Integer i) -> plans[i].limit().window().id()))
+                    .mapToInt(Integer::intValue).toArray();
             LimitPlan[] groupPlans = Arrays.stream(index).mapToObj(i -> plans[i]).toArray(LimitPlan[]::new);
             groups[g++] = new SlotGroup(entry.getKey(), keys.tagKeys(entry.getKey()), index, groupPlans);
         }

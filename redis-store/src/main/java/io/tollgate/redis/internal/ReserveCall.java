@@ -13,7 +13,6 @@ import java.util.List;
  */
 final class ReserveCall {
 
-    static final int SHARED_KEYS = 4;
     private static final int TIME = 0;
     private static final int LEASE = 3;
     private static final int PLAN = 5;
@@ -34,15 +33,27 @@ final class ReserveCall {
             return last;
         }
         int n = group.size();
-        String[] keys = new String[SHARED_KEYS + n];
         KeySpace.TagKeys tagKeys = group.tagKeys();
         LeaseEntries.Held held = LeaseEntries.held(group, windows, ops);
+        String[] keys = new String[n + 4];
         keys[0] = tagKeys.epoch();
-        keys[1] = tagKeys.leases();
-        keys[2] = tagKeys.leaseDue();
-        keys[3] = held == null ? tagKeys.epoch() : held.planKey();
-        System.arraycopy(windows.keys(), 0, keys, SHARED_KEYS, n);
-        String[] args = new String[HEAD_ARGS + 3 * n];
+        keys[1] = tagKeys.leaseDue();
+        System.arraycopy(windows.keys(), 0, keys, 2, n);
+        keys[n + 2] = tagKeys.leases();
+        keys[n + 3] = held == null ? tagKeys.epoch() : held.planKey();
+        // counters of one window layout are next to each other (see PlanCache): one expiry per run of them
+        List<String> runs = new ArrayList<>();
+        String[] expiries = windows.expiries();
+        for (int j = 0; j < n; ) {
+            int k = j;
+            while (k < n && expiries[k].equals(expiries[j])) {
+                k++;
+            }
+            runs.add(Numbers.text(k - j));
+            runs.add(expiries[j]);
+            j = k;
+        }
+        String[] args = new String[HEAD_ARGS + 1 + runs.size() + 2 * n];
         args[TIME] = "";
         args[1] = windows.loArg();
         args[2] = windows.hiArg();
@@ -50,14 +61,16 @@ final class ReserveCall {
         args[4] = leaseMillis;
         args[PLAN] = "";
         args[PLAN_LIFETIME] = planMillis;
-        int p = HEAD_ARGS;
+        args[HEAD_ARGS] = Numbers.text(runs.size() / 2);
+        int p = HEAD_ARGS + 1;
+        for (String run : runs) {
+            args[p++] = run;
+        }
         for (int j = 0; j < n; j++) {
             int i = group.index(j);
             long need = ops.amount(i) + ops.hold(i);
-            long max = group.plan(j).limit().max();
             args[p++] = Numbers.text(need);
-            args[p++] = Numbers.text(threshold(need, max));
-            args[p++] = windows.expiries()[j];
+            args[p++] = Numbers.text(threshold(need, group.plan(j).limit().max()));
         }
         Prepared prepared = new Prepared(windows, ops, keys, args, held);
         group.reserveArgs = prepared;
