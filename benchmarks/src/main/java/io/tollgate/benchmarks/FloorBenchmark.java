@@ -21,7 +21,10 @@ import java.util.concurrent.atomic.LongAdder;
  *       in-memory counter can cost;</li>
  *   <li>{@link #redisPing}: a Lettuce {@code PING} on the Redis store's own connection, one round trip;</li>
  *   <li>{@link #redisScript}: a one-key {@code INCR} script sent by {@code EVALSHA} on that same connection, one
- *       round trip through the script engine.</li>
+ *       round trip through the script engine;</li>
+ *   <li>{@link #redisBareCheck}: a bare hierarchical script on that connection, the least a 7-level atomic check
+ *       must do ({@code TIME}, one {@code MGET} of 21 counters, the fit test, 7 {@code INCRBY});</li>
+ *   <li>{@link #redisBareCharge}: the same script taking all 21 counters, the least a 7-level charge must do.</li>
  * </ul>
  *
  * <p>Run, from the repository root, with the same thread counts as the hot path:
@@ -51,6 +54,16 @@ public class FloorBenchmark {
     @Benchmark
     public Long redisScript(RedisFloor redis) {
         return redis.fixture.redis().incrementByScript();
+    }
+
+    @Benchmark
+    public Long redisBareCheck(RedisFloor redis) {
+        return redis.fixture.redis().hierarchyCheckByScript();
+    }
+
+    @Benchmark
+    public Long redisBareCharge(RedisFloor redis) {
+        return redis.fixture.redis().hierarchyChargeByScript();
     }
 
     /**

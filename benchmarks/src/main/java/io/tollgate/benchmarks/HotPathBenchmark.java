@@ -17,9 +17,10 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The hot path: one check (reserve on every counter of the request) and one charge (tokens, cost and the request
- * on every counter, with an idempotency key), for each store kind and for requests that touch 1, 3 and 7 levels
- * (three counters per level). Throughput in operations per microsecond, and sampled time per operation for the
+ * The hot path: one check (a request slot taken at every level, tokens and cost read), one check with estimates
+ * (every counter taken, the estimates under a lease) and one charge (tokens, cost and the request on every counter,
+ * with an idempotency key), for each store kind and for requests that touch 1, 3 and 7 levels (three counters per
+ * level). Throughput in operations per microsecond, and sampled time per operation for the
  * percentiles. Compare with {@link FloorBenchmark} from the same run.
  *
  * <p>Run, from the repository root, once per thread count:
@@ -63,6 +64,11 @@ public class HotPathBenchmark {
     @Benchmark
     public Decision check() {
         return fixture.check();
+    }
+
+    @Benchmark
+    public Decision checkWithEstimates() {
+        return fixture.checkWithEstimates();
     }
 
     @Benchmark

@@ -15,7 +15,8 @@ import java.util.UUID;
 
 /**
  * The Redis side of a {@link StoreFixture}: a {@link RedisClient}, the Redis governance store on it, and the
- * store's connection for the floor benchmarks ({@code PING}, and a one-key script by {@code EVALSHA}). Connects to
+ * store's connection for the floor benchmarks ({@code PING}, a one-key script by {@code EVALSHA}, and a bare
+ * hierarchical script over as many counters as a 7-level request). Connects to
  * {@link RedisLauncher#configuredUri()}, else starts a {@code redis-server} and stops it on {@link #close()}.
  *
  * <p>Thread-safe: Lettuce connections may be shared by any number of threads.
@@ -24,6 +25,22 @@ public final class RedisBackend implements AutoCloseable {
 
     static final String FLOOR_KEY = "tollgate-bench:floor";
     private static final String INCR_SCRIPT = "return redis.call('INCR', KEYS[1])";
+    /** As many counters as a 7-level request has: three per level. */
+    static final int HIERARCHY_COUNTERS = 21;
+    /** The counters a check without estimates takes: the request slot of each of the 7 levels. */
+    static final int HIERARCHY_TAKEN_BY_CHECK = 7;
+    // The least a 7-level atomic check can do: the server's time, one read of every counter, the fit test, then one
+    // increment per counter taken. No windows, no exact 64-bit arithmetic, no reply detail: a floor, not a design.
+    private static final String HIERARCHY_SCRIPT = """
+            redis.call('TIME')
+            local values = redis.call('MGET', unpack(KEYS))
+            for i = 1, #KEYS do
+              if tonumber(values[i] or '0') + tonumber(ARGV[i]) > 1e15 then return 0 end
+            end
+            for i = 1, #KEYS do
+              if ARGV[i] ~= '0' then redis.call('INCRBY', KEYS[i], ARGV[i]) end
+            end
+            return 1""";
 
     private final RedisLauncher launcher;
     private final RedisClient client;
@@ -31,6 +48,10 @@ public final class RedisBackend implements AutoCloseable {
     private final StatefulRedisConnection<String, String> connection;
     private final RedisCommands<String, String> commands;
     private final String scriptSha;
+    private final String hierarchySha;
+    private final String[] hierarchyKeys;
+    private final String[] checkAmounts;
+    private final String[] chargeAmounts;
     private final String keyPrefix;
 
     private RedisBackend(RedisLauncher launcher, RedisClient client, GovernanceStore store,
@@ -42,6 +63,16 @@ public final class RedisBackend implements AutoCloseable {
         this.connection = connection;
         this.commands = connection.sync();
         this.scriptSha = commands.scriptLoad(INCR_SCRIPT);
+        this.hierarchySha = commands.scriptLoad(HIERARCHY_SCRIPT);
+        this.hierarchyKeys = new String[HIERARCHY_COUNTERS];
+        this.checkAmounts = new String[HIERARCHY_COUNTERS];
+        this.chargeAmounts = new String[HIERARCHY_COUNTERS];
+        for (int i = 0; i < HIERARCHY_COUNTERS; i++) {
+            // One hash tag, so that the script would also run on one Cluster slot.
+            hierarchyKeys[i] = FLOOR_KEY + ":{h}:" + i;
+            checkAmounts[i] = i < HIERARCHY_TAKEN_BY_CHECK ? "1" : "0";
+            chargeAmounts[i] = "1";
+        }
     }
 
     /** Connects to the configured Redis or to one it starts. */
@@ -87,6 +118,19 @@ public final class RedisBackend implements AutoCloseable {
         return commands.evalsha(scriptSha, ScriptOutputType.INTEGER, FLOOR_KEY);
     }
 
+    /**
+     * One {@code EVALSHA} of the bare hierarchical script over 21 counters, 7 of them taken: the work of a 7-level
+     * check without estimates, done as simply as Lua allows.
+     */
+    public Long hierarchyCheckByScript() {
+        return commands.evalsha(hierarchySha, ScriptOutputType.INTEGER, hierarchyKeys, checkAmounts);
+    }
+
+    /** The same bare script with every one of the 21 counters taken: the work of a 7-level charge. */
+    public Long hierarchyChargeByScript() {
+        return commands.evalsha(hierarchySha, ScriptOutputType.INTEGER, hierarchyKeys, chargeAmounts);
+    }
+
     /** {@code redis_version} from {@code INFO server}. */
     public String serverVersion() {
         return serverVersion(commands.info("server"));
@@ -127,6 +171,7 @@ public final class RedisBackend implements AutoCloseable {
             if (launcher == null) {
                 deleteKeys(commands, keyPrefix);
                 commands.del(FLOOR_KEY);
+                commands.del(hierarchyKeys);
             }
             store.close();
             connection.close();

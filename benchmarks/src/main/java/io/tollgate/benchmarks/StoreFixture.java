@@ -27,7 +27,8 @@ import java.util.Set;
  * The one facade the benchmarks use: a store of the given kind ({@value #MEMORY} or {@value #REDIS}) with a
  * {@link BudgetResolver} and a {@link UsageTracker} over a hierarchy whose requests touch 1, 3 or 7 levels. Every
  * level holds a request limit, a token limit and a budget (three counters), all far too large to deny, so a
- * benchmark measures admitted requests only.
+ * benchmark measures admitted requests only: a check takes the request slots and reads the rest, a check with
+ * estimates takes every counter, a charge adds to every counter.
  *
  * <ul>
  *   <li>1 level: the virtual key.</li>
@@ -62,6 +63,7 @@ public final class StoreFixture implements AutoCloseable {
     private final BudgetResolver resolver;
     private final UsageTracker tracker;
     private final CheckRequest checkRequest;
+    private final CheckRequest estimatedRequest;
 
     private StoreFixture(String kind, int levels, GovernanceStore store, RedisBackend redis) {
         GovernanceConfig config = hierarchy(levels);
@@ -71,12 +73,12 @@ public final class StoreFixture implements AutoCloseable {
         this.redis = redis;
         this.resolver = BudgetResolver.create(store, config);
         this.tracker = UsageTracker.create(store, config);
-        CheckRequest.Builder request = CheckRequest.builder().virtualKey(SECRET).provider(PROVIDER).model(MODEL)
-                .estimatedTokens(TOKENS_PER_CALL).estimatedCost(COST_PER_CALL);
+        CheckRequest.Builder request = CheckRequest.builder().virtualKey(SECRET).provider(PROVIDER).model(MODEL);
         if (levels >= 7) {
             request.user(USER);
         }
         this.checkRequest = request.build();
+        this.estimatedRequest = request.estimatedTokens(TOKENS_PER_CALL).estimatedCost(COST_PER_CALL).build();
     }
 
     /**
@@ -141,9 +143,17 @@ public final class StoreFixture implements AutoCloseable {
         return Budget.rolling(Money.ofNanos(HUGE), "1d");
     }
 
-    /** One check of the fixed request, which reserves its estimates. */
+    /** One check of the fixed request: a request slot taken at every level, tokens and cost read. */
     public Decision check() {
         return resolver.check(checkRequest);
+    }
+
+    /**
+     * One check of the fixed request with token and cost estimates: every counter taken, the estimates held under a
+     * lease that nobody settles (each stays held until its lease expires).
+     */
+    public Decision checkWithEstimates() {
+        return resolver.check(estimatedRequest);
     }
 
     /**
