@@ -3,7 +3,6 @@ package io.tollgate;
 import io.tollgate.internal.Futures;
 import io.tollgate.internal.LimitResolver;
 import io.tollgate.internal.ResolverCache;
-import io.tollgate.internal.Secrets;
 import io.tollgate.spi.CounterOp;
 import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterState;
@@ -100,7 +99,7 @@ public final class BudgetResolver {
         VirtualKey key = null;
         if (request.virtualKey() != null) {
             Instant now = clock.instant();
-            key = resolver.config().virtualKeyByHash(Secrets.sha256Hex(request.virtualKey())).orElse(null);
+            key = resolver.virtualKey(request.virtualKey());
             if (key == null) {
                 return CompletableFuture.completedFuture(Decision.refused(Outcome.VIRTUAL_KEY_NOT_FOUND, now));
             }

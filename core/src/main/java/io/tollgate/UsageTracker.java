@@ -3,7 +3,6 @@ package io.tollgate;
 import io.tollgate.internal.Futures;
 import io.tollgate.internal.LimitResolver;
 import io.tollgate.internal.ResolverCache;
-import io.tollgate.internal.Secrets;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.GovernanceStore;
@@ -93,7 +92,7 @@ public final class UsageTracker {
     private List<Limit> resolve(UsageUpdate update) {
         LimitResolver resolver = resolvers.current();
         VirtualKey key = update.virtualKey() == null ? null
-                : resolver.config().virtualKeyByHash(Secrets.sha256Hex(update.virtualKey())).orElse(null);
+                : resolver.virtualKey(update.virtualKey());
         return resolver.limits(key, update.userId(), update.provider(), update.model());
     }
 }

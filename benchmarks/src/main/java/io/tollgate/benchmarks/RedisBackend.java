@@ -6,11 +6,13 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.event.command.CommandListener;
 import io.tollgate.redis.RedisGovernanceStore;
 import io.tollgate.redis.RedisStoreOptions;
 import io.tollgate.spi.GovernanceStore;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -77,18 +79,32 @@ public final class RedisBackend implements AutoCloseable {
 
     /** Connects to the configured Redis or to one it starts. */
     public static RedisBackend open() {
-        String uri = RedisLauncher.configuredUri();
-        RedisLauncher launcher = uri == null ? RedisLauncher.start() : null;
+        return open(RedisLauncher.configuredUri(), null, List.of());
+    }
+
+    /**
+     * Connects to {@code uri}, or to a {@code redis-server} it starts when {@code uri} is {@code null}, with
+     * {@code listener} (when not {@code null}) told of every command the store's connection sends, and the server
+     * started behind {@code serverLauncher} (see {@link RedisLauncher#start(List)}).
+     */
+    static RedisBackend open(String uri, CommandListener listener, List<String> serverLauncher) {
+        RedisLauncher launcher = uri == null ? RedisLauncher.start(serverLauncher) : null;
         RedisClient client = null;
         try {
             client = RedisClient.create(uri != null ? uri : launcher.uri());
+            if (listener != null) {
+                client.addListener(listener);
+            }
             StatefulRedisConnection<String, String> connection = client.connect();
-            // A fresh prefix keeps runs apart on a shared Redis; a short idempotency key lifetime keeps the
-            // millions of distinct request ids a benchmark charges from filling Redis memory.
-            RedisStoreOptions options = RedisStoreOptions.builder()
-                    .keyPrefix("tollgate-bench:" + UUID.randomUUID().toString().substring(0, 8))
-                    .idempotencyKeyLifetime(Duration.ofSeconds(10))
-                    .build();
+            // On a shared Redis a fresh prefix keeps runs apart; on its own server the store has the default prefix,
+            // so that its keys are as long as a user's. A short idempotency key lifetime keeps the millions of
+            // distinct request ids a benchmark charges from filling Redis memory.
+            RedisStoreOptions.Builder builder = RedisStoreOptions.builder()
+                    .idempotencyKeyLifetime(Duration.ofSeconds(10));
+            if (launcher == null) {
+                builder.keyPrefix("tollgate-bench:" + UUID.randomUUID().toString().substring(0, 8));
+            }
+            RedisStoreOptions options = builder.build();
             connection.setTimeout(options.commandTimeout());
             // The store runs on this very connection, so the floors measure the round trip the store pays.
             GovernanceStore store = RedisGovernanceStore.builder(connection).options(options).build();
@@ -106,6 +122,11 @@ public final class RedisBackend implements AutoCloseable {
 
     public GovernanceStore store() {
         return store;
+    }
+
+    /** Commands on the store's own connection. */
+    RedisCommands<String, String> commands() {
+        return commands;
     }
 
     /** One {@code PING} round trip. */

@@ -8,6 +8,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -57,9 +59,19 @@ public final class RedisLauncher implements AutoCloseable {
      *                               Redis instead
      */
     public static RedisLauncher start() {
+        return start(List.of());
+    }
+
+    /**
+     * Starts {@code redis-server} as {@link #start()} does, with {@code prefix} in front of it (a command and its
+     * arguments, such as {@code taskset -c 1}), or with none when it is empty.
+     */
+    public static RedisLauncher start(List<String> prefix) {
         int port = freePort();
-        ProcessBuilder builder = new ProcessBuilder("redis-server", "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no")
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of("redis-server", "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"));
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         Process process;

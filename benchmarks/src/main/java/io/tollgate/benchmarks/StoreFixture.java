@@ -69,10 +69,10 @@ public final class StoreFixture implements AutoCloseable {
         GovernanceConfig config = hierarchy(levels);
         this.kind = kind;
         this.levels = levels;
-        this.store = store;
+        this.store = redis != null ? redis.store() : store;
         this.redis = redis;
-        this.resolver = BudgetResolver.create(store, config);
-        this.tracker = UsageTracker.create(store, config);
+        this.resolver = BudgetResolver.create(this.store, config);
+        this.tracker = UsageTracker.create(this.store, config);
         CheckRequest.Builder request = CheckRequest.builder().virtualKey(SECRET).provider(PROVIDER).model(MODEL);
         if (levels >= 7) {
             request.user(USER);
@@ -87,21 +87,34 @@ public final class StoreFixture implements AutoCloseable {
      * @throws IllegalArgumentException for an unknown kind or a number of levels other than 1, 3 or 7
      */
     public static StoreFixture open(String kind, int levels) {
-        if (levels != 1 && levels != 3 && levels != 7) {
-            throw new IllegalArgumentException("levels: " + levels + " must be 1, 3 or 7");
-        }
+        requireLevels(levels);
         StoreFixture fixture = switch (kind) {
             case MEMORY -> new StoreFixture(kind, levels, InMemoryGovernanceStore.builder()
                     // Benchmarks charge millions of distinct request ids: keep the key table small.
                     .idempotencyKeyLifetime(Duration.ofSeconds(2))
                     .build(), null);
-            case REDIS -> {
-                RedisBackend backend = RedisBackend.open();
-                yield new StoreFixture(kind, levels, backend.store(), backend);
-            }
+            case REDIS -> new StoreFixture(kind, levels, null, RedisBackend.open());
             default -> throw new IllegalArgumentException("store: \"" + kind + "\" must be \"" + MEMORY + "\" or \""
                     + REDIS + "\"");
         };
+        return checked(fixture);
+    }
+
+    /** Opens a Redis store fixture on {@code backend}, which it closes on {@link #close()}. */
+    static StoreFixture open(RedisBackend backend, int levels) {
+        requireLevels(levels);
+        return checked(new StoreFixture(REDIS, levels, null, backend));
+    }
+
+    private static void requireLevels(int levels) {
+        if (levels != 1 && levels != 3 && levels != 7) {
+            throw new IllegalArgumentException("levels: " + levels + " must be 1, 3 or 7");
+        }
+    }
+
+    private static StoreFixture checked(StoreFixture fixture) {
+        int levels = fixture.levels;
+        String kind = fixture.kind;
         try {
             Decision first = fixture.check();
             if (!first.allowed() || first.limits().size() != 3 * levels) {

@@ -33,6 +33,9 @@ public final class LimitResolver {
 
     private final GovernanceConfig config;
     private final Cache<Key, Resolved> cache = Caffeine.newBuilder().maximumSize(MAX_CACHED).build();
+    // A secret is hashed once, not on every request; only secrets of known keys are kept, so callers that send
+    // made-up secrets cannot push the real ones out.
+    private final Cache<String, VirtualKey> keysBySecret = Caffeine.newBuilder().maximumSize(MAX_CACHED).build();
 
     public LimitResolver(GovernanceConfig config) {
         this.config = config;
@@ -40,6 +43,18 @@ public final class LimitResolver {
 
     public GovernanceConfig config() {
         return config;
+    }
+
+    /** The virtual key whose secret is {@code secret}, or null when there is none. */
+    public VirtualKey virtualKey(String secret) {
+        VirtualKey key = keysBySecret.getIfPresent(secret);
+        if (key == null) {
+            key = config.virtualKeyByHash(Secrets.sha256Hex(secret)).orElse(null);
+            if (key != null) {
+                keysBySecret.put(secret, key);
+            }
+        }
+        return key;
     }
 
     /**

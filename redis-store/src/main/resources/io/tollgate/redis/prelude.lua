@@ -39,16 +39,15 @@ local function compare(a, b)
   return a < b and -1 or 1
 end
 
--- Whether a counter at `used` (text, or nil for none) is above `threshold` (text; '-1' when nothing fits).
+-- Whether a counter at `used` (text, or false for none) is above `threshold` (text; '-1' when nothing fits).
+-- Canonical decimals compare by length first, then, of equal length, like their digits: exact at any length, and no
+-- number is parsed.
 local function above(used, threshold)
   if not used then
     return threshold == '-1'
   end
-  if #threshold < 16 then
-    -- a used of 16 digits or more is above any such threshold, and tonumber keeps it above
-    return tonumber(used) > tonumber(threshold)
-  end
-  return compare(used, threshold) > 0
+  local lu, lt = #used, #threshold
+  return lu > lt or (lu == lt and used > threshold) or threshold == '-1'
 end
 
 -- A decimal text of up to 19 digits as two exact numbers: the digits above the last nine, and the last nine.

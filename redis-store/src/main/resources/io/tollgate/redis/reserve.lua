@@ -17,9 +17,9 @@
 -- then per counter: need (amount and hold together), and threshold (the highest value that still leaves room for
 -- the need, '-1' when nothing does)
 --
--- Reply: {admitted (1 or 0), now, epoch, used_1 .. used_n, keys given back by expired leases ..}, used_i the value
--- before the call as text. Every counter is checked before the first write: only if every one has room is every need
--- taken.
+-- Reply: {epoch, admitted (1 or 0), used_1 .. used_n, now, keys given back by expired leases ..}, used_i the value
+-- before the call as text, or nil where the counter does not exist. Every counter is checked before the first write:
+-- only if every one has room is every need taken.
 
 local now = store_time(ARGV[1])
 if outside(now, ARGV[2], ARGV[3]) then
@@ -38,30 +38,13 @@ if due and now >= tonumber(due) then
   given_back = expire_leases(leases, KEYS[2], now)
   values = call('MGET', unpack(KEYS, 1, n + 2))
 end
-local reply = {1, now, epoch}
 local admitted = true
 local first = 9 + 2 * tonumber(ARGV[8])
 local p = first + 1
 for i = 3, n + 2 do
-  local used = values[i]
-  -- inline for speed: `above` of the prelude, on the fast path of counters under 16 digits
-  if used then
-    reply[i + 1] = used
-    if admitted then
-      local threshold = ARGV[p]
-      if #threshold < 16 then
-        if tonumber(used) > tonumber(threshold) then
-          admitted = false
-        end
-      elseif compare(used, threshold) > 0 then
-        admitted = false
-      end
-    end
-  else
-    reply[i + 1] = '0'
-    if ARGV[p] == '-1' then
-      admitted = false
-    end
+  if above(values[i], ARGV[p]) then
+    admitted = false
+    break
   end
   p = p + 2
 end
@@ -93,12 +76,14 @@ if admitted then
       call('SET', KEYS[n + 4], ARGV[6], 'PX', ARGV[7])
     end
   end
-else
-  reply[1] = 0
 end
+-- the reply is the values read, the due time's place taken by the outcome: {epoch, admitted, used_1 .. used_n, now,
+-- keys given back ..}, a counter that does not exist as false (nil)
+values[2] = admitted and 1 or 0
+values[n + 3] = now
 if given_back then
   for _, key in ipairs(given_back) do
-    reply[#reply + 1] = key
+    values[#values + 1] = key
   end
 end
-return reply
+return values

@@ -58,9 +58,10 @@ public final class GroupCalls {
         if (writePlan) {
             prepared.nextPlanWrite = guess + leaseMillisValue / 2;
         }
-        String[] args = ReserveCall.args(prepared, clock.timeArg(guess), entry, writePlan);
+        Bulk head = ReserveCall.head(prepared, clock.timeArg(guess), entry, writePlan);
         int n = group.size();
-        return calls.script(LuaScript.RESERVE, prepared.keys, args, () -> new ReserveCall.Output(n), "reserve")
+        return calls.script(LuaScript.RESERVE, prepared.keys, () -> new ReserveCall.Output(n), "reserve", head,
+                        prepared.tail)
                 .thenCompose(reply -> {
                     clock.learn(reply.now());
                     if (reply.status() == -2) {

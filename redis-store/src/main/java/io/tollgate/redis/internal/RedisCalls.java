@@ -4,8 +4,6 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.tollgate.StoreException;
 import io.tollgate.StoreRefusedException;
@@ -79,9 +77,18 @@ public final class RedisCalls implements AutoCloseable {
      */
     public <T> CompletableFuture<T> script(LuaScript script, String[] keys, String[] args,
                                            Supplier<? extends ScriptOutput<T>> output, String operation) {
+        return script(script, Bulk.of(keys), output, operation, Bulk.of(args));
+    }
+
+    /**
+     * {@link #script(LuaScript, String[], String[], Supplier, String)} with keys and arguments encoded already: the
+     * arguments are the parts {@code args}, in order.
+     */
+    public <T> CompletableFuture<T> script(LuaScript script, Bulk keys, Supplier<? extends ScriptOutput<T>> output,
+                                           String operation, Bulk... args) {
         CompletableFuture<T> call;
         try {
-            call = dispatch(CommandType.EVALSHA, script.sha(), keys, args, output.get());
+            call = dispatch(CommandType.EVALSHA, new ScriptArgs(script.sha(), keys, args), output.get());
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(translate(e, operation));
         }
@@ -90,18 +97,15 @@ public final class RedisCalls implements AutoCloseable {
                 return CompletableFuture.failedFuture(failure);
             }
             if (cluster) {
-                return dispatch(CommandType.EVAL, script.source(), keys, args, output.get());
+                return dispatch(CommandType.EVAL, new ScriptArgs(script.source(), keys, args), output.get());
             }
             return commands.scriptLoad(script.source()).toCompletableFuture()
-                    .thenCompose(sha -> dispatch(CommandType.EVALSHA, sha, keys, args, output.get()));
+                    .thenCompose(sha -> dispatch(CommandType.EVALSHA, new ScriptArgs(sha, keys, args), output.get()));
         }), operation);
     }
 
-    private <T> CompletableFuture<T> dispatch(CommandType type, String scriptOrSha, String[] keys, String[] args,
-                                              ScriptOutput<T> output) {
-        CommandArgs<String, String> command = new CommandArgs<>(StringCodec.UTF8)
-                .add(scriptOrSha).add(keys.length).addKeys(keys).addValues(args);
-        return commands.dispatch(type, output, command).toCompletableFuture();
+    private <T> CompletableFuture<T> dispatch(CommandType type, ScriptArgs args, ScriptOutput<T> output) {
+        return commands.dispatch(type, output, args).toCompletableFuture();
     }
 
     /**

@@ -4,6 +4,7 @@ import io.tollgate.spi.CounterOps;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -86,41 +87,46 @@ final class ReserveCall {
     }
 
     /**
-     * The arguments of one call: the prepared ones, with the time, the lease entry of this call, and the plan's text
-     * when it is to be written again.
+     * The head of one call's arguments (the rest is {@link Prepared#tail}): the prepared one, with the time, the lease
+     * entry of this call, and the plan's text when it is to be written again.
      */
-    static String[] args(Prepared prepared, String timeArg, String leaseEntry, boolean writePlan) {
+    static Bulk head(Prepared prepared, String timeArg, String leaseEntry, boolean writePlan) {
         if (timeArg.isEmpty() && leaseEntry == null) {
-            return prepared.args;
+            return prepared.head;
         }
-        String[] args = prepared.args.clone();
-        args[TIME] = timeArg;
+        String[] head = Arrays.copyOf(prepared.args, HEAD_ARGS);
+        head[TIME] = timeArg;
         if (leaseEntry != null) {
-            args[LEASE] = leaseEntry;
+            head[LEASE] = leaseEntry;
             if (writePlan) {
-                args[PLAN] = prepared.held.planText();
+                head[PLAN] = prepared.held.planText();
             }
         }
-        return args;
+        return Bulk.of(head);
     }
 
     /**
-     * A group's keys and arguments for given windows and ops, and what the group holds (null for nothing); when its
-     * lease plan is next to be written, in store time. Immutable but for that time, and thread-safe.
+     * A group's keys and arguments for given windows and ops, encoded (the arguments as a head that a call may change
+     * and the tail after it), and what the group holds (null for nothing); when its lease plan is next to be written,
+     * in store time. Immutable but for that time, and thread-safe.
      */
     static final class Prepared {
         final SlotGroup.Windows windows;
         final CounterOps ops;
-        final String[] keys;
+        final Bulk keys;
         final String[] args;
+        final Bulk head;
+        final Bulk tail;
         final LeaseEntries.Held held;
         volatile long nextPlanWrite = Long.MIN_VALUE;
 
         Prepared(SlotGroup.Windows windows, CounterOps ops, String[] keys, String[] args, LeaseEntries.Held held) {
             this.windows = windows;
             this.ops = ops;
-            this.keys = keys;
+            this.keys = Bulk.of(keys);
             this.args = args;
+            this.head = Bulk.of(args, 0, HEAD_ARGS);
+            this.tail = Bulk.of(args, HEAD_ARGS, args.length);
             this.held = held;
         }
     }
@@ -133,7 +139,10 @@ final class ReserveCall {
     record Reply(int status, long now, String epoch, long[] used, List<String> givenBack) {
     }
 
-    /** Reads {@code {status, now, epoch, used_1 .. used_n, given back ..}}. Not thread-safe. */
+    /**
+     * Reads {@code {epoch, admitted, used_1 .. used_n, now, given back ..}} (a missing counter as nil), or
+     * {@code {-1 or -2, now}} when nothing was done. Not thread-safe.
+     */
     static final class Output extends ScriptOutput<Reply> {
         private final int n;
         private int status;
@@ -149,19 +158,19 @@ final class ReserveCall {
 
         @Override
         void integer(int position, long value) {
-            if (position == 0) {
+            if (position == 0 || (position == 1 && epoch != null)) {
                 status = (int) value;
-            } else if (position == 1) {
+            } else {
                 now = value;
             }
         }
 
         @Override
         void text(int position, ByteBuffer bytes) {
-            if (position == 2) {
+            if (position == 0) {
                 epoch = string(bytes);
-            } else if (position < 3 + n) {
-                used[position - 3] = decimal(bytes);
+            } else if (position < 2 + n) {
+                used[position - 2] = bytes == null ? 0 : decimal(bytes);
             } else {
                 if (givenBack.isEmpty()) {
                     givenBack = new ArrayList<>();
