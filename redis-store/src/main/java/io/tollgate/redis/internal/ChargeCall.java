@@ -14,21 +14,24 @@ import java.util.List;
  */
 final class ChargeCall {
 
-    static final int SHARED_KEYS = 4;
     private static final int HEAD_ARGS = 7;
 
     /** The keys, window starts included, the call changes, with what it adds and gives back to each. */
-    private final String[] keys;
-    private final String[] args;
+    private final Bulk[] keys;
+    private final Bulk[] args;
+    private final String idempotencyKey;
+    private final String settledLease;
     private final List<String> counterKeys;
     private final long[] adds;
     private final long[] releases;
     private final boolean details;
 
-    private ChargeCall(String[] keys, String[] args, List<String> counterKeys, long[] adds, long[] releases,
-                       boolean details) {
+    private ChargeCall(Bulk[] keys, Bulk[] args, String idempotencyKey, String settledLease, List<String> counterKeys,
+                       long[] adds, long[] releases, boolean details) {
         this.keys = keys;
         this.args = args;
+        this.idempotencyKey = idempotencyKey;
+        this.settledLease = settledLease;
         this.counterKeys = counterKeys;
         this.adds = adds;
         this.releases = releases;
@@ -72,12 +75,12 @@ final class ChargeCall {
             }
         }
         int m = counterKeys.size();
-        String[] keys = new String[SHARED_KEYS + m];
         KeySpace.TagKeys tagKeys = group.tagKeys();
-        keys[0] = tagKeys.epoch();
-        keys[1] = tagKeys.leases();
-        keys[2] = tagKeys.leaseDue();
-        keys[3] = tagKeys.idempotency(idempotencyKey);
+        String idempotency = tagKeys.idempotency(idempotencyKey);
+        Bulk shared = Bulk.of(tagKeys.epoch(), tagKeys.leases(), tagKeys.leaseDue(), idempotency);
+        // a charge to every counter of the group sends the windows' keys, encoded once
+        Bulk counters = sameKeys(counterKeys, windows.keys()) ? windows.sentKeys()
+                : Bulk.of(counterKeys.toArray(String[]::new));
         String[] args = new String[HEAD_ARGS + 3 * m];
         args[0] = timeArg;
         args[1] = windows.loArg();
@@ -89,21 +92,43 @@ final class ChargeCall {
         long[] added = new long[m];
         int p = HEAD_ARGS;
         for (int k = 0; k < m; k++) {
-            keys[SHARED_KEYS + k] = counterKeys.get(k);
             added[k] = adds.get(k);
             args[p++] = Numbers.text(added[k]);
             args[p++] = Numbers.text(releases[k]);
             args[p++] = expiries.get(k);
         }
-        return new ChargeCall(keys, args, counterKeys, added, Arrays.copyOf(releases, m), details);
+        return new ChargeCall(new Bulk[] {shared, counters}, new Bulk[] {Bulk.of(args)}, idempotency, args[5],
+                counterKeys, added, Arrays.copyOf(releases, m), details);
     }
 
-    String[] keys() {
+    private static boolean sameKeys(List<String> keys, String[] windowKeys) {
+        if (keys.size() != windowKeys.length) {
+            return false;
+        }
+        for (int k = 0; k < windowKeys.length; k++) {
+            if (!keys.get(k).equals(windowKeys[k])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    Bulk[] keys() {
         return keys;
     }
 
-    String[] args() {
+    Bulk[] args() {
         return args;
+    }
+
+    /** The key under which the charge was recorded as seen. */
+    String idempotencyKey() {
+        return idempotencyKey;
+    }
+
+    /** The lease entry the charge settles, or '' for none. */
+    String settledLease() {
+        return settledLease;
     }
 
     /** The counter keys the call changes, in the order of the reply's details. */

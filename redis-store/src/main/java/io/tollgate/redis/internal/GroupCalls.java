@@ -60,8 +60,8 @@ public final class GroupCalls {
         }
         Bulk head = ReserveCall.head(prepared, clock.timeArg(guess), entry, writePlan);
         int n = group.size();
-        return calls.script(LuaScript.RESERVE, prepared.keys, () -> new ReserveCall.Output(n), "reserve", head,
-                        prepared.tail)
+        return calls.script(LuaScript.RESERVE, prepared.keys, new Bulk[] {head, prepared.tail},
+                        () -> new ReserveCall.Output(n), "reserve")
                 .thenCompose(reply -> {
                     clock.learn(reply.now());
                     if (reply.status() == -2) {

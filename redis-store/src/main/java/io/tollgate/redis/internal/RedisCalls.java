@@ -77,15 +77,15 @@ public final class RedisCalls implements AutoCloseable {
      */
     public <T> CompletableFuture<T> script(LuaScript script, String[] keys, String[] args,
                                            Supplier<? extends ScriptOutput<T>> output, String operation) {
-        return script(script, Bulk.of(keys), output, operation, Bulk.of(args));
+        return script(script, new Bulk[] {Bulk.of(keys)}, new Bulk[] {Bulk.of(args)}, output, operation);
     }
 
     /**
      * {@link #script(LuaScript, String[], String[], Supplier, String)} with keys and arguments encoded already: the
-     * arguments are the parts {@code args}, in order.
+     * keys are the parts {@code keys} in order, the arguments the parts {@code args}.
      */
-    public <T> CompletableFuture<T> script(LuaScript script, Bulk keys, Supplier<? extends ScriptOutput<T>> output,
-                                           String operation, Bulk... args) {
+    public <T> CompletableFuture<T> script(LuaScript script, Bulk[] keys, Bulk[] args,
+                                           Supplier<? extends ScriptOutput<T>> output, String operation) {
         CompletableFuture<T> call;
         try {
             call = dispatch(CommandType.EVALSHA, new ScriptArgs(script.sha(), keys, args), output.get());

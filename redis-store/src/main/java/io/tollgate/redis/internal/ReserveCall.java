@@ -113,7 +113,7 @@ final class ReserveCall {
     static final class Prepared {
         final SlotGroup.Windows windows;
         final CounterOps ops;
-        final Bulk keys;
+        final Bulk[] keys;
         final String[] args;
         final Bulk head;
         final Bulk tail;
@@ -123,7 +123,9 @@ final class ReserveCall {
         Prepared(SlotGroup.Windows windows, CounterOps ops, String[] keys, String[] args, LeaseEntries.Held held) {
             this.windows = windows;
             this.ops = ops;
-            this.keys = Bulk.of(keys);
+            int n = keys.length - 4;
+            // the counter keys are the windows' own, encoded once for the reserve and the charge
+            this.keys = new Bulk[] {Bulk.of(keys, 0, 2), windows.sentKeys(), Bulk.of(keys, n + 2, n + 4)};
             this.args = args;
             this.head = Bulk.of(args, 0, HEAD_ARGS);
             this.tail = Bulk.of(args, HEAD_ARGS, args.length);

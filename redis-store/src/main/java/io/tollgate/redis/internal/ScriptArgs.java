@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The arguments of one {@code EVALSHA} (or {@code EVAL}): the script's digest (or source), the number of keys, the
- * keys, then the arguments, the last three as {@link Bulk} parts that are written by copying their bytes. Lettuce asks
+ * keys, then the arguments, the keys and the arguments as {@link Bulk} parts that are written by copying their bytes. Lettuce asks
  * a command's arguments for their count, their encoding, and (on Redis Cluster) their first key, nothing else.
  *
  * <p>Immutable and thread-safe: Lettuce may encode a command again, after a reconnect.
@@ -17,20 +17,26 @@ import java.nio.charset.StandardCharsets;
 final class ScriptArgs extends CommandArgs<String, String> {
 
     private final byte[] script;
-    private final Bulk keys;
+    private final Bulk[] keys;
     private final Bulk[] args;
+    private final int keyCount;
     private final int count;
 
-    ScriptArgs(String scriptOrSha, Bulk keys, Bulk... args) {
+    ScriptArgs(String scriptOrSha, Bulk[] keys, Bulk[] args) {
         super(StringCodec.UTF8);
         this.script = scriptOrSha.getBytes(StandardCharsets.UTF_8);
         this.keys = keys;
         this.args = args;
-        int total = 2 + keys.count();
-        for (Bulk part : args) {
+        this.keyCount = count(keys);
+        this.count = 2 + keyCount + count(args);
+    }
+
+    private static int count(Bulk[] parts) {
+        int total = 0;
+        for (Bulk part : parts) {
             total += part.count();
         }
-        this.count = total;
+        return total;
     }
 
     @Override
@@ -40,15 +46,21 @@ final class ScriptArgs extends CommandArgs<String, String> {
 
     @Override
     public ByteBuffer getFirstEncodedKey() {
-        byte[] first = keys.first();
-        return first == null ? null : ByteBuffer.wrap(first).asReadOnlyBuffer();
+        for (Bulk part : keys) {
+            if (part.first() != null) {
+                return ByteBuffer.wrap(part.first()).asReadOnlyBuffer();
+            }
+        }
+        return null;
     }
 
     @Override
     public void encode(ByteBuf buf) {
         writeBulk(buf, script);
-        writeBulk(buf, Integer.toString(keys.count()).getBytes(StandardCharsets.US_ASCII));
-        buf.writeBytes(keys.bytes());
+        writeBulk(buf, Integer.toString(keyCount).getBytes(StandardCharsets.US_ASCII));
+        for (Bulk part : keys) {
+            buf.writeBytes(part.bytes());
+        }
         for (Bulk part : args) {
             buf.writeBytes(part.bytes());
         }
@@ -65,8 +77,8 @@ final class ScriptArgs extends CommandArgs<String, String> {
     @Override
     public String toCommandString() {
         // what Lettuce's debug logging shows: the script and the sizes, never a key or an argument
-        int argCount = count - 2 - keys.count();
-        return new String(script, StandardCharsets.UTF_8) + " <" + keys.count() + " keys> <" + argCount
+        int argCount = count - 2 - keyCount;
+        return new String(script, StandardCharsets.UTF_8) + " <" + keyCount + " keys> <" + argCount
                 + " arguments>";
     }
 

@@ -80,15 +80,15 @@ public final class SlotGroup {
             }
         }
         return new Windows(lo, hi, Long.toString(Math.max(lo, 0)), hi == Long.MAX_VALUE ? "" : Long.toString(hi),
-                keys, expiries, windows);
+                keys, Bulk.of(keys), expiries, windows);
     }
 
     /**
      * The windows of a group's limits at one store time: every one holds each store time in [lo, hi), which a script
-     * checks against Redis time. Immutable in practice (the arrays are never written after construction) and
-     * thread-safe.
+     * checks against Redis time; the keys also as sent. Immutable in practice (the arrays are never written after
+     * construction) and thread-safe.
      */
-    public record Windows(long lo, long hi, String loArg, String hiArg, String[] keys, String[] expiries,
-                          Window[] windows) {
+    public record Windows(long lo, long hi, String loArg, String hiArg, String[] keys, Bulk sentKeys,
+                          String[] expiries, Window[] windows) {
     }
 }

@@ -287,9 +287,9 @@ public final class SlotGroups {
         ChargeCall.Reply reply = charged.reply();
         List<String> keyArgs = new ArrayList<>();
         List<String> args = new ArrayList<>();
-        keyArgs.addAll(List.of(tagKeys.epoch(), tagKeys.leases(), tagKeys.leaseDue(), call.keys()[3]));
+        keyArgs.addAll(List.of(tagKeys.epoch(), tagKeys.leases(), tagKeys.leaseDue(), call.idempotencyKey()));
         boolean putBack = reply.settled() && !reply.settledExpiry().isEmpty();
-        args.addAll(List.of(reply.epoch(), value, "", putBack ? call.args()[5] : "",
+        args.addAll(List.of(reply.epoch(), value, "", putBack ? call.settledLease() : "",
                 putBack ? reply.settledExpiry() : ""));
         List<String> counterKeys = call.counterKeys();
         for (int k = 0; k < counterKeys.size(); k++) {
