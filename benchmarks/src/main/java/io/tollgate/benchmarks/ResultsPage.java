@@ -35,9 +35,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Writes {@code benchmarks/RESULTS.md} and its charts from JMH's JSON output ({@code -rf json -rff FILE}) of
- * {@link HotPathBenchmark} and {@link FloorBenchmark}: throughput and latency percentiles of every check and charge,
- * each as a multiple of the floors of the same run (the in-memory store against a bare map and adder, the Redis store
- * against {@code PING} and a one-key {@code EVALSHA}), with the JDK, CPU count, Redis version and thread counts.
+ * {@link HotPathBenchmark} and {@link FloorBenchmark}: throughput, latency percentiles and allocation of every check
+ * and charge, each as a multiple of the floors of the same run (the in-memory store against a bare map and adder, the
+ * Redis store against a one-key {@code EVALSHA} and the bare hierarchical scripts), with the JDK, CPU count, Redis
+ * version and thread counts; and the Redis-side times of {@link RedisSideTimes} when given.
  *
  * <p>Run headless, from the repository root, after the JMH runs:
  * <pre>{@code
@@ -54,6 +55,13 @@ public final class ResultsPage implements Callable<Integer> {
     static final String FLOOR_MEMORY = "memoryCounter";
     static final String FLOOR_PING = "redisPing";
     static final String FLOOR_SCRIPT = "redisScript";
+    static final String FLOOR_BARE_CHECK = "redisBareCheck";
+    static final String FLOOR_BARE_CHARGE = "redisBareCharge";
+    /** The bare hierarchical floor an operation is compared with, by the counters it takes. */
+    static final String BARE = "bare";
+    static final List<String> OPERATIONS = List.of("check", "checkWithEstimates", "charge");
+    /** JMH's {@code -prof gc} bytes per operation (named with a leading dot before JMH 1.37). */
+    static final String ALLOCATION = "gc.alloc.rate.norm";
 
     @Parameters(arity = "1..*", paramLabel = "JSON", description = "JMH result files (-rf json).")
     List<Path> inputs;
@@ -66,6 +74,9 @@ public final class ResultsPage implements Callable<Integer> {
 
     @Option(names = "--redis-version", description = "Redis version to record; asked of the server when left out.")
     String redisVersion;
+
+    @Option(names = "--redis-side", description = "JSON written by RedisSideTimes, for the Redis-side times.")
+    Path redisSide;
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
@@ -128,10 +139,12 @@ public final class ResultsPage implements Callable<Integer> {
         md.append("| Date | ").append(LocalDate.now(ZoneOffset.UTC)).append(" |\n\n");
 
         md.append("## Floors\n\nThe least a counter can cost in each store, measured in the same run: a bare "
-                + "`ConcurrentHashMap` + `LongAdder` increment, and on the Redis store's own connection a Lettuce "
-                + "`PING` and a one-key `INCR` script by `EVALSHA`.\n\n");
+                + "`ConcurrentHashMap` + `LongAdder` increment; on the Redis store's own connection a Lettuce "
+                + "`PING`, a one-key `INCR` script by `EVALSHA` (the trivial floor), and the bare hierarchical "
+                + "scripts: the least a 7-level atomic check does (`TIME`, one `MGET` of its 21 counters, the fit "
+                + "test, 7 `INCRBY`: `redisBareCheck`) and the same taking all 21 (`redisBareCharge`).\n\n");
         md.append("| floor | threads | ops/s | p50 µs | p99 µs |\n|---|---:|---:|---:|---:|\n");
-        for (String floor : List.of(FLOOR_MEMORY, FLOOR_PING, FLOOR_SCRIPT)) {
+        for (String floor : List.of(FLOOR_MEMORY, FLOOR_PING, FLOOR_SCRIPT, FLOOR_BARE_CHECK, FLOOR_BARE_CHARGE)) {
             for (int t : threads) {
                 Stat stat = stat(results, floor, null, 0, t);
                 if (stat.present()) {
@@ -144,23 +157,92 @@ public final class ResultsPage implements Callable<Integer> {
         }
         footnote(md, partial);
 
+        headline(md, results, threads);
         section(md, results, threads, StoreFixture.MEMORY, List.of(FLOOR_MEMORY), partial);
-        section(md, results, threads, StoreFixture.REDIS, List.of(FLOOR_PING, FLOOR_SCRIPT), partial);
+        section(md, results, threads, StoreFixture.REDIS, List.of(FLOOR_SCRIPT, BARE), partial);
+        if (redisSide != null) {
+            redisSideTimes(md, new ObjectMapper().readTree(redisSide.toFile()));
+        }
 
         md.append("## How to reproduce\n\n```\n")
                 .append("mvn -B -pl benchmarks -am package -DskipTests\n")
                 .append("for t in 1 4 16; do\n")
-                .append("  java -jar benchmarks/target/benchmarks.jar -t $t -f 1 -wi 2 -i 3 -w 2s -r 3s \\\n")
+                .append("  java -jar benchmarks/target/benchmarks.jar -t $t -f 1 -wi 2 -i 3 -w 2s -r 3s -prof gc \\\n")
                 .append("      -rf json -rff benchmarks/results/jmh-t$t.json\n")
                 .append("done\n")
+                .append("taskset -c 0 java -cp benchmarks/target/benchmarks.jar io.tollgate.benchmarks.RedisSideTimes "
+                        + "\\\n    --server-cpu 1 --threads 1 --out benchmarks/results/redis-side.json\n")
                 .append("java -Djava.awt.headless=true -cp benchmarks/target/benchmarks.jar "
-                        + "io.tollgate.benchmarks.ResultsPage benchmarks/results/jmh-t*.json\n")
+                        + "io.tollgate.benchmarks.ResultsPage \\\n    --redis-side benchmarks/results/redis-side.json "
+                        + "benchmarks/results/jmh-t*.json\n")
                 .append("```\n\n")
-                .append("Each level holds three counters (a request limit, a token limit, a budget); a check reserves "
-                        + "on all of them at once, a charge adds tokens, cost and the request to all of them with an "
-                        + "idempotency key. A ratio is how many times the floor's cost one operation has: the floor's "
-                        + "ops/s divided by the operation's, or the operation's p50 divided by the floor's.\n");
+                .append("Each level holds three counters (a request limit, a token limit, a budget). A check takes "
+                        + "the request slot of every level and reads the token and cost counters; a check with "
+                        + "estimates takes all of them (the estimates under a lease); a charge adds tokens, cost and "
+                        + "the request to all of them with an idempotency key. A ratio is how many times the floor's "
+                        + "cost one operation has: the floor's ops/s divided by the operation's, or the operation's "
+                        + "p50 divided by the floor's. The bare floor of a check is `redisBareCheck`, of a check with "
+                        + "estimates and of a charge `redisBareCharge`. Allocation is JMH's `gc.alloc.rate.norm` "
+                        + "(`-prof gc`), bytes allocated per operation by the client JVM.\n");
         return md.toString();
+    }
+
+    /** The bare hierarchical floor of {@code operation}: what a script must do for the counters it takes. */
+    static String bareFloor(String operation) {
+        return operation.equals("check") ? FLOOR_BARE_CHECK : FLOOR_BARE_CHARGE;
+    }
+
+    /** 7 levels on Redis at the fewest and the most threads of the run, against both floors. */
+    private static void headline(StringBuilder md, List<Result> results, TreeSet<Integer> threads) {
+        int fewest = threads.first();
+        int most = threads.last();
+        StringBuilder rows = new StringBuilder();
+        for (String operation : OPERATIONS) {
+            Stat one = stat(results, operation, StoreFixture.REDIS, 7, fewest);
+            Stat many = stat(results, operation, StoreFixture.REDIS, 7, most);
+            if (!one.present() && !many.present()) {
+                continue;
+            }
+            Stat scriptOne = stat(results, FLOOR_SCRIPT, null, 0, fewest);
+            Stat scriptMany = stat(results, FLOOR_SCRIPT, null, 0, most);
+            Stat bareOne = stat(results, bareFloor(operation), null, 0, fewest);
+            Stat bareMany = stat(results, bareFloor(operation), null, 0, most);
+            rows.append("| ").append(operation).append(" | ").append(micros(one.p50)).append(" | ")
+                    .append(ratio(one.p50, scriptOne.p50)).append(" | ").append(ratio(one.p50, bareOne.p50))
+                    .append(" | ").append(ops(many.opsPerSecond)).append(" | ")
+                    .append(ratio(many.opsPerSecond, scriptMany.opsPerSecond)).append(" | ")
+                    .append(ratio(many.opsPerSecond, bareMany.opsPerSecond)).append(" |\n");
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        md.append("## Headline: 7 levels on Redis\n\nOne Lettuce connection, 21 counters far from any maximum. "
+                + "Latency at ").append(fewest).append(fewest == 1 ? " thread" : " threads")
+                .append(" as a multiple of the floor's p50 (lower is better), throughput at ").append(most)
+                .append(" threads as a share of the floor's (higher is better).\n\n");
+        md.append("| operation | p50 µs, ").append(fewest).append("t | × redisScript | × bare | ops/s, ").append(most)
+                .append("t | × redisScript | × bare |\n|---|---:|---:|---:|---:|---:|---:|\n").append(rows)
+                .append('\n');
+    }
+
+    /** The table of {@link RedisSideTimes}: server time per call of each script. */
+    private static void redisSideTimes(StringBuilder md, JsonNode rows) {
+        md.append("## Redis-side time per call\n\nMeasured by `RedisSideTimes` on a private `redis-server`: "
+                + "`INFO commandstats` microseconds per `EVALSHA` over 5,000 calls per script and round, rounds "
+                + "alternating the scripts; the median round, and the median over the rounds of each script's "
+                + "time divided by its bare script's in the same round. `return 1` is sent the very keys and "
+                + "arguments of a check and of a charge: the server's cost of receiving them.\n\n");
+        md.append("| script | EVALSHA per op | µs per call | spread | × bare |\n|---|---:|---:|---:|---:|\n");
+        for (JsonNode row : rows) {
+            md.append("| ").append(row.path("script").asText()).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.2f", row.path("callsPerOp").asDouble())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.1f", row.path("microsPerCall").asDouble())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.1f–%.1f", row.path("min").asDouble(),
+                            row.path("max").asDouble())).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.2f×", row.path("ratioToBare").asDouble()))
+                    .append(" |\n");
+        }
+        md.append('\n');
     }
 
     private void section(StringBuilder md, List<Result> results, TreeSet<Integer> threads, String store,
@@ -169,15 +251,15 @@ public final class ResultsPage implements Callable<Integer> {
             return;
         }
         md.append("## ").append(store.equals(StoreFixture.MEMORY) ? "In-memory store" : "Redis store").append("\n\n");
-        md.append("| operation | levels | threads | ops/s | p50 µs | p99 µs |");
-        StringBuilder rule = new StringBuilder("|---|---:|---:|---:|---:|---:|");
+        md.append("| operation | levels | threads | ops/s | p50 µs | p99 µs | alloc B/op |");
+        StringBuilder rule = new StringBuilder("|---|---:|---:|---:|---:|---:|---:|");
         for (String floor : floors) {
             md.append(" × ").append(floor).append(" (ops/s) | × ").append(floor).append(" (p50) |");
             rule.append("---:|---:|");
         }
         md.append('\n').append(rule).append('\n');
         DefaultCategoryDataset chart = new DefaultCategoryDataset();
-        for (String operation : List.of("check", "charge")) {
+        for (String operation : OPERATIONS) {
             for (int levels : List.of(1, 3, 7)) {
                 for (int t : threads) {
                     Stat stat = stat(results, operation, store, levels, t);
@@ -188,9 +270,9 @@ public final class ResultsPage implements Callable<Integer> {
                             .append(" | ").append(ops(stat.opsPerSecond)).append(mark(stat.partialOps, partial))
                             .append(" | ").append(micros(stat.p50)).append(mark(stat.partialLatency, partial))
                             .append(" | ").append(micros(stat.p99)).append(mark(stat.partialLatency, partial))
-                            .append(" |");
+                            .append(" | ").append(bytes(stat.allocatedBytes)).append(" |");
                     for (String floor : floors) {
-                        Stat base = stat(results, floor, null, 0, t);
+                        Stat base = stat(results, floor.equals(BARE) ? bareFloor(operation) : floor, null, 0, t);
                         md.append(' ').append(ratio(base.opsPerSecond, stat.opsPerSecond)).append(" | ")
                                 .append(ratio(stat.p50, base.p50)).append(" |");
                     }
@@ -266,6 +348,7 @@ public final class ResultsPage implements Callable<Integer> {
         double ops = Double.NaN;
         double p50 = Double.NaN;
         double p99 = Double.NaN;
+        double allocated = Double.NaN;
         boolean partialOps = false;
         boolean partialLatency = false;
         for (Result r : results) {
@@ -276,13 +359,18 @@ public final class ResultsPage implements Callable<Integer> {
             if (r.mode.equals("thrpt")) {
                 ops = r.opsPerSecond();
                 partialOps = r.partial();
+                allocated = r.allocatedBytes();
             } else if (r.mode.equals("sample")) {
                 p50 = r.micros(r.percentile("50.0"));
                 p99 = r.micros(r.percentile("99.0"));
                 partialLatency = r.partial();
             }
         }
-        return new Stat(ops, p50, p99, partialOps, partialLatency);
+        return new Stat(ops, p50, p99, allocated, partialOps, partialLatency);
+    }
+
+    static String bytes(double value) {
+        return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%,.0f", value);
     }
 
     static String ops(double value) {
@@ -340,7 +428,8 @@ public final class ResultsPage implements Callable<Integer> {
         }
     }
 
-    private record Stat(double opsPerSecond, double p50, double p99, boolean partialOps, boolean partialLatency) {
+    private record Stat(double opsPerSecond, double p50, double p99, double allocatedBytes, boolean partialOps,
+                        boolean partialLatency) {
         boolean present() {
             return !Double.isNaN(opsPerSecond) || !Double.isNaN(p50);
         }
@@ -348,7 +437,7 @@ public final class ResultsPage implements Callable<Integer> {
 
     /** One JMH result: a benchmark method, its parameters, mode and primary metric. */
     record Result(String method, String store, int levels, int threads, String mode, double score, String unit,
-                  Map<String, Double> percentiles, int iterations, int expectedIterations) {
+                  Map<String, Double> percentiles, int iterations, int expectedIterations, double allocatedBytes) {
 
         static Result of(JsonNode node) {
             String benchmark = node.path("benchmark").asText();
@@ -366,7 +455,14 @@ public final class ResultsPage implements Callable<Integer> {
             return new Result(method, params.path("store").asText(null), params.path("levels").asInt(0),
                     node.path("threads").asInt(1), node.path("mode").asText(), metric.path("score").asDouble(),
                     metric.path("scoreUnit").asText(), percentiles, iterations,
-                    node.path("measurementIterations").asInt() * Math.max(1, node.path("forks").asInt()));
+                    node.path("measurementIterations").asInt() * Math.max(1, node.path("forks").asInt()),
+                    allocation(node.path("secondaryMetrics")));
+        }
+
+        private static double allocation(JsonNode secondary) {
+            JsonNode metric = secondary.has(ALLOCATION) ? secondary.path(ALLOCATION)
+                    : secondary.path("\u00b7" + ALLOCATION);
+            return metric.path("score").asDouble(Double.NaN);
         }
 
         /** Whether an iteration failed (a store timeout, say), so the score rests on fewer iterations than asked. */

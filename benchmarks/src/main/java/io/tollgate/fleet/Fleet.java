@@ -137,7 +137,7 @@ final class Fleet {
             }
             checkTotal.add(checkLatency.getIntervalHistogram());
             chargeTotal.add(chargeLatency.getIntervalHistogram());
-            Report.RedisCalls redisCalls = before == null ? null : redisCalls(commandStats, before);
+            Report.RedisCalls redisCalls = before == null ? null : redisCalls(commandStats, before, stores.cachedDenials());
             Map<Limit, CounterState> used = readUsed(stores.store(0));
             if (redisCalls != null && redisCalls.run() != null) {
                 redisCalls = redisCalls.withProbe(probe(replicas.get(0), workload, commandStats));
@@ -307,15 +307,19 @@ final class Fleet {
         }
     }
 
-    private Report.RedisCalls redisCalls(RedisCommandStats stats, RedisCommandStats.Counts before) {
-        long reserves = storeCalls.reserves.sum();
+    /** {@code cachedDenials}: checks the stores' denial caches answered, which never reached Redis. */
+    private Report.RedisCalls redisCalls(RedisCommandStats stats, RedisCommandStats.Counts before,
+                                         long cachedDenials) {
+        long reserves = storeCalls.reserves.sum() - cachedDenials;
         long charges = storeCalls.charges.sum();
         try {
             RedisCommandStats.Counts run = stats.read().since(before);
             return new Report.RedisCalls(settings.privateRedis(),
-                    new RedisCommandStats.PerDecision(run, reserves + charges), reserves, charges, null, null);
+                    new RedisCommandStats.PerDecision(run, reserves + charges), reserves, charges, cachedDenials,
+                    null, null);
         } catch (RuntimeException e) {
-            return new Report.RedisCalls(settings.privateRedis(), null, reserves, charges, null, e.toString());
+            return new Report.RedisCalls(settings.privateRedis(), null, reserves, charges, cachedDenials, null,
+                    e.toString());
         }
     }
 
@@ -385,6 +389,11 @@ final class Fleet {
         /** A reader of the shared server's command counts, or {@code null} when the store is no server. */
         RedisCommandStats commandStats() {
             return null;
+        }
+
+        /** Checks the stores denied from their memory of spent counters, without a call, so far. */
+        long cachedDenials() {
+            return 0;
         }
 
         @Override

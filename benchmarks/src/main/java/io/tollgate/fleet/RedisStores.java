@@ -72,6 +72,15 @@ final class RedisStores extends Fleet.Stores {
         return commandStats;
     }
 
+    @Override
+    long cachedDenials() {
+        long hits = 0;
+        for (GovernanceStore store : stores) {
+            hits += ((RedisGovernanceStore) store).stats().cachedDenials();
+        }
+        return hits;
+    }
+
     /** The URI without a password. */
     static String redacted(String uri) {
         return uri.replaceAll("//[^@/]*@", "//***@");

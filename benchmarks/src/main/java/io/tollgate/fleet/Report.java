@@ -34,11 +34,11 @@ final class Report {
      *
      * <p>Immutable and thread-safe.
      */
-    record RedisCalls(boolean exact, RedisCommandStats.PerDecision run, long checks, long charges, Probe probe,
-                      String failure) {
+    record RedisCalls(boolean exact, RedisCommandStats.PerDecision run, long checks, long charges,
+                      long cachedDenials, Probe probe, String failure) {
 
         RedisCalls withProbe(Probe probe) {
-            return new RedisCalls(exact, run, checks, charges, probe, failure);
+            return new RedisCalls(exact, run, checks, charges, cachedDenials, probe, failure);
         }
     }
 
@@ -160,6 +160,10 @@ final class Report {
         out.printf(Locale.ROOT, "  the run: %,d script calls (EVALSHA+EVAL) and %,d commands for %,d checks and %,d "
                         + "charges that reached Redis: %s per decision%n",
                 run.counts().scripts(), run.counts().total(), redis.checks(), redis.charges(), ratios(run));
+        long checks = redis.checks() + redis.cachedDenials();
+        out.printf(Locale.ROOT, "  denial cache: %,d checks denied by a replica's memory of a spent counter, without "
+                        + "a call (%.1f %% of %,d checks)%n", redis.cachedDenials(),
+                checks == 0 ? 0.0 : 100.0 * redis.cachedDenials() / checks, checks);
         Probe probe = redis.probe();
         if (probe != null && probe.failure() != null) {
             out.println("  one at a time: not measured: " + probe.failure());

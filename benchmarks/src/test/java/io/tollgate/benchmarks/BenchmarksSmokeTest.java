@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
@@ -51,6 +52,7 @@ class BenchmarksSmokeTest {
         Options options = new OptionsBuilder()
                 .include(HotPathBenchmark.class.getName() + "\\.")
                 .include(FloorBenchmark.class.getName() + "\\.")
+                .addProfiler(GCProfiler.class)
                 .forks(0)
                 .threads(2)
                 .warmupIterations(0)
@@ -70,11 +72,14 @@ class BenchmarksSmokeTest {
                     + paramsOf(result);
             assertThat(result.getPrimaryResult().getSampleCount()).as(label).isPositive();
             assertThat(result.getPrimaryResult().getScore()).as(label).isPositive().isFinite();
+            if (result.getParams().getMode().shortLabel().equals("thrpt")) {
+                assertThat(result.getSecondaryResults()).as(label).containsKey(ResultsPage.ALLOCATION);
+            }
             ran.add(label);
         }
         Set<String> expected = new TreeSet<>();
         for (String mode : new String[] {"thrpt", "sample"}) {
-            for (String method : new String[] {"check", "charge"}) {
+            for (String method : ResultsPage.OPERATIONS) {
                 for (String store : new String[] {StoreFixture.MEMORY, StoreFixture.REDIS}) {
                     for (String levels : new String[] {"1", "3", "7"}) {
                         expected.add(HotPathBenchmark.class.getName() + "." + method + " " + mode + " levels=" + levels
@@ -82,19 +87,27 @@ class BenchmarksSmokeTest {
                     }
                 }
             }
-            for (String method : new String[] {"memoryCounter", "redisPing", "redisScript"}) {
+            for (String method : new String[] {"memoryCounter", "redisPing", "redisScript", "redisBareCheck",
+                    "redisBareCharge"}) {
                 expected.add(FloorBenchmark.class.getName() + "." + method + " " + mode);
             }
         }
         assertThat(ran).containsExactlyInAnyOrderElementsOf(expected);
 
+        Path redisSide = dir.resolve("redis-side.json");
+        assertThat(new CommandLine(new RedisSideTimes()).execute("--calls", "20", "--rounds", "1", "--out",
+                redisSide.toString())).isZero();
+
         Path page = dir.resolve("RESULTS.md");
         int code = new CommandLine(new ResultsPage()).execute("--out", page.toString(), "--charts",
-                dir.resolve("results").toString(), json.toString());
+                dir.resolve("results").toString(), "--redis-side", redisSide.toString(), json.toString());
         assertThat(code).isZero();
         assertThat(page).content()
                 .contains("## Environment", "| Redis | ", "| Threads | 2 ", "## Floors", "## In-memory store",
-                        "## Redis store", "× memoryCounter (p50)", "× redisPing (p50)", "× redisScript (p50)")
+                        "## Redis store", "× memoryCounter (p50)", "× redisScript (p50)", "× bare (p50)",
+                        "## Headline: 7 levels on Redis", "| checkWithEstimates | 7 |", "alloc B/op")
+                .contains("## Redis-side time per call", "| " + RedisSideTimes.CHECK + " | 1.00 |",
+                        "| " + RedisSideTimes.BARE_CHECK + " | 1.00 |")
                 .contains("](results/ratios-memory.png)", "](results/ratios-redis.png)");
         assertThat(dir.resolve("results/ratios-memory.png")).isNotEmptyFile();
         assertThat(dir.resolve("results/ratios-redis.png")).isNotEmptyFile();

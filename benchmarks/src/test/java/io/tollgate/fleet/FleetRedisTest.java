@@ -61,6 +61,9 @@ class FleetRedisTest {
         long scripts = number(run.group(1));
         long decisions = number(run.group(3)) + number(run.group(4));
         assertThat(scripts).isGreaterThanOrEqualTo(decisions);
+        // The tenant held at its maximum is denied, and again and again, by the replicas' denial caches.
+        assertThat(output()).containsPattern("denial cache: [1-9][\\d,]* checks denied by a replica's memory of a "
+                + "spent counter, without a call \\(\\d+\\.\\d % of [\\d,]+ checks\\)");
         assertThat(number(run.group(2))).isGreaterThan(scripts);
         assertThat(output()).containsPattern("one at a time after the run \\(vk-search-prod, openai/gpt-4o\\): "
                 + "a check 1\\.00 script calls and \\d+\\.\\d\\d commands, a charge 1\\.00 script calls");
