@@ -12,10 +12,10 @@ import io.tollgate.jdbc.internal.SnapshotRow;
 import io.tollgate.jdbc.testing.Await;
 import io.tollgate.jdbc.testing.Counters;
 import io.tollgate.jdbc.testing.MigratedDatabase;
-import io.tollgate.jdbc.testing.MutableClock;
 import io.tollgate.jdbc.testing.Rows;
 import io.tollgate.memory.InMemoryGovernanceStore;
 import io.tollgate.spi.CounterSnapshot;
+import io.tollgate.spi.TestClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -70,7 +70,7 @@ class SnapshotFlusherTest {
 
     @Test
     void theLatestValueWinsWhateverOrderTheWritesLandInAndARepeatedWriteChangesNothing() {
-        MutableClock clock = new MutableClock(NOW);
+        TestClock clock = new TestClock(NOW);
         InMemoryGovernanceStore store = storeAt(clock);
         charge(store, 100, KEY_COST);
         CounterSnapshot earlier = store.changes().counters().get(0);

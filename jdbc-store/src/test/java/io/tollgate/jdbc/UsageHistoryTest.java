@@ -4,10 +4,10 @@ import io.tollgate.Holder;
 import io.tollgate.Limit;
 import io.tollgate.Metric;
 import io.tollgate.Window;
-import io.tollgate.jdbc.testing.MutableClock;
 import io.tollgate.jdbc.testing.Rows;
 import io.tollgate.jdbc.testing.TestDatabase;
 import io.tollgate.memory.InMemoryGovernanceStore;
+import io.tollgate.spi.TestClock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,7 +44,7 @@ class UsageHistoryTest {
         Limit hourlyCost = limit(KEY, Metric.COST, "1h");
         Limit dailyTokens = limit(KEY, Metric.TOKENS, "1d");
         Limit otherKey = limit(Holder.virtualKey("vk-2"), Metric.COST, "1h");
-        MutableClock clock = new MutableClock(DAY);
+        TestClock clock = new TestClock(DAY);
         InMemoryGovernanceStore store = InMemoryGovernanceStore.builder().clock(clock).build();
         SnapshotFlusher flusher = SnapshotFlusher.builder(store, db.dataSource()).clock(clock).build();
         for (int hour = 0; hour < 5; hour++) {
