@@ -90,8 +90,10 @@ public final class StoreFixture implements AutoCloseable {
         requireLevels(levels);
         StoreFixture fixture = switch (kind) {
             case MEMORY -> new StoreFixture(kind, levels, InMemoryGovernanceStore.builder()
-                    // Benchmarks charge millions of distinct request ids: keep the key table small.
+                    // Benchmarks charge millions of distinct request ids and hold millions of estimates that no
+                    // charge settles: keep the key table and the leases small.
                     .idempotencyKeyLifetime(Duration.ofSeconds(2))
+                    .leaseDuration(Duration.ofSeconds(2))
                     .build(), null);
             case REDIS -> new StoreFixture(kind, levels, null, RedisBackend.open());
             default -> throw new IllegalArgumentException("store: \"" + kind + "\" must be \"" + MEMORY + "\" or \""
