@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
@@ -63,9 +64,8 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     private final long leaseMillis;
     private final Map<String, Lease> leases = new ConcurrentHashMap<>();
     private final AtomicLong leaseIds = new AtomicLong();
-    /** The earliest expiry of a lease held (or earlier, after a settle or an extension): when to look again. */
-    private final AtomicLong nextLeaseExpiry = new AtomicLong(Long.MAX_VALUE);
-    private final Object leaseSweep = new Object();
+    /** Every lease held, by expiry: a check looks at the earliest only, and gives back only what expired. */
+    private final ConcurrentSkipListSet<Due> dues = new ConcurrentSkipListSet<>();
 
     private InMemoryGovernanceStore(Builder builder) {
         this.clock = builder.clock;
@@ -165,6 +165,7 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         if (ops.settles() != null) {
             Lease settled = leases.remove(ops.settles());
             if (settled != null) {
+                dues.remove(settled.due);
                 settled.giveBack(changeEpoch.get());
             }
         }
@@ -234,40 +235,29 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
 
     /** Registers the holds of {@code ops}, just taken from {@code cells}, under a lease; returns its name. */
     private String lease(CounterOps ops, HolderCounters[] owners, Cell[] cells, long now) {
-        String token = "memory-lease:" + leaseIds.incrementAndGet();
+        long id = leaseIds.incrementAndGet();
+        String token = "memory-lease:" + id;
         int size = ops.size();
         long[] holds = new long[size];
         for (int i = 0; i < size; i++) {
             holds[i] = ops.hold(i);
         }
-        long expiresAt = now + leaseMillis;
-        leases.put(token, new Lease(owners.clone(), cells, holds, expiresAt));
-        nextLeaseExpiry.accumulateAndGet(expiresAt, Math::min);
+        Due due = new Due(now + leaseMillis, id, token);
+        leases.put(token, new Lease(owners.clone(), cells, holds, due));
+        dues.add(due);
         return token;
     }
 
-    /** Gives back the holds of every lease that expired by {@code now}; a look only once the earliest one is due. */
+    /** Gives back the holds of every lease that expired by {@code now}, earliest first. */
     private void expireLeases(long now) {
-        if (now < nextLeaseExpiry.get()) {
-            return;
-        }
-        synchronized (leaseSweep) {
-            if (now < nextLeaseExpiry.get()) {
-                return;
+        for (Due head = dues.ceiling(Due.FIRST); head != null && head.at <= now; head = dues.ceiling(Due.FIRST)) {
+            if (!dues.remove(head)) {
+                continue; // another caller took it
             }
-            // leases registered meanwhile lower it again themselves
-            nextLeaseExpiry.set(Long.MAX_VALUE);
-            for (Map.Entry<String, Lease> entry : leases.entrySet()) {
-                Lease lease = entry.getValue();
-                long expiresAt = lease.expiresAt;
-                // remove(key, value) gives back once, also when a settle races with the expiry
-                if (expiresAt <= now) {
-                    if (leases.remove(entry.getKey(), lease)) {
-                        lease.giveBack(changeEpoch.get());
-                    }
-                } else {
-                    nextLeaseExpiry.accumulateAndGet(expiresAt, Math::min);
-                }
+            Lease lease = leases.get(head.token);
+            // remove(key, value) gives back once, also when a settle races with the expiry
+            if (lease != null && lease.due == head && leases.remove(head.token, lease)) {
+                lease.giveBack(changeEpoch.get());
             }
         }
     }
@@ -286,8 +276,13 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         if (held == null) {
             return CompletableFuture.completedFuture(false);
         }
-        held.expiresAt = now + leaseMillis;
-        return CompletableFuture.completedFuture(true);
+        Due old = held.due;
+        Due later = new Due(now + leaseMillis, old.id, old.token);
+        // the new due time first: an expiry that takes the old one meanwhile sees it is no longer the lease's
+        held.due = later;
+        dues.add(later);
+        dues.remove(old);
+        return CompletableFuture.completedFuture(leases.get(lease) == held);
     }
 
     @Override
@@ -533,18 +528,29 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
         }
     }
 
+    /** When a lease is due, ordered by that time, then by the lease's id. Immutable and thread-safe. */
+    private record Due(long at, long id, String token) implements Comparable<Due> {
+        static final Due FIRST = new Due(Long.MIN_VALUE, Long.MIN_VALUE, "");
+
+        @Override
+        public int compareTo(Due other) {
+            int byTime = Long.compare(at, other.at);
+            return byTime != 0 ? byTime : Long.compare(id, other.id);
+        }
+    }
+
     /** What one lease holds: the cells its holds were taken from, and until when. */
     private static final class Lease {
         final HolderCounters[] owners;
         final Cell[] cells;
         final long[] holds;
-        volatile long expiresAt;
+        volatile Due due;
 
-        Lease(HolderCounters[] owners, Cell[] cells, long[] holds, long expiresAt) {
+        Lease(HolderCounters[] owners, Cell[] cells, long[] holds, Due due) {
             this.owners = owners;
             this.cells = cells;
             this.holds = holds;
-            this.expiresAt = expiresAt;
+            this.due = due;
         }
 
         /** Called once, by whoever removed the lease from the map. */
