@@ -82,8 +82,8 @@ import java.util.function.Supplier;
  * {@code slidingWindowSize} calls failed, it opens: calls no longer reach the primary and the policy answers at once.
  * After {@code waitInOpenState} a background thread probes the primary with one call (half open); when it succeeds
  * the circuit closes and the buffer is replayed, else it stays open for another wait. The probe is a charge with no
- * counter under this replica's canary key (below), so it also runs the primary's restore if the primary lost its
- * data, before any decision trusts it again.
+ * counter under a key of its own, so it also runs the primary's restore if the primary lost its data, before any
+ * decision trusts it again.
  *
  * <h2>Failure policies</h2>
  * See {@link FailurePolicy}. The policy is set per deployment and may be overridden per limit
@@ -109,18 +109,18 @@ import java.util.function.Supplier;
  *       goes through the primary, lands on restored counters. What the lost Redis had acknowledged since the last
  *       snapshot flush is replayed too: this store keeps acknowledged charges and reservations (at most
  *       {@code replayLogCapacity}) until its {@link io.tollgate.spi.FlushAware flusher} reports them persisted, and
- *       detects a loss with a canary: an idempotency key of this replica, charged with no counter at every flush
- *       read and every recovery probe, which only a primary that lost its keys reports applied again.</li>
+ *       replays those of the counters a {@link DataLoss} names when the primary reports one
+ *       ({@link GovernanceStore#onDataLoss}): per loss, once, whatever the time the restore took, and on Redis
+ *       Cluster per hash tag, so the loss of any one master is replayed.</li>
  * </ul>
  * What is exact, and what is bounded:
  * <ul>
  *   <li>One replica's flusher reading through this store: exact. A flush read waits for the checks and charges
  *       in flight and holds new ones while it runs (a few round trips every flush interval), so each is wholly
  *       before or after it; a replayed charge that the new Redis already has is a duplicate. A reservation (which
- *       has no idempotency key) is replayed only when the lost Redis surely
- *       acknowledged it: before the restore began (on the replica whose {@link RestoreWatch} saw it), else before
- *       the first failed call since the last good canary; so one acknowledged by the lost Redis after a failure
- *       that was not yet the loss is missed (a request not counted).</li>
+ *       has no idempotency key) is replayed as a charge of what it took of the lost counters: the primary reports
+ *       the loss before it completes the first call that the restored data answered, so every reservation this
+ *       store saw acknowledged before the report was counted by the lost data only.</li>
  *   <li>Several replicas each flushing: a snapshot holds the highest value any replica wrote, so a charge this
  *       replica acknowledged after its own last flush but before another replica's may be counted twice. Never
  *       lost; at most one flush interval of this replica's usage counted twice.</li>
@@ -154,7 +154,6 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
     private static final Duration DEFAULT_PRIMARY_TIMEOUT = Duration.ofMillis(500);
     private static final long TICK_MILLIS = 20;
     private static final long CLOSE_DRAIN_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final long NONE = Long.MIN_VALUE;
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
@@ -163,7 +162,6 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
     private final TollgateListener listener;
     private final Duration timeout;
     private final long timeoutNanos;
-    private final long canaryRotationNanos;
     private final CircuitBreaker breaker;
     private final RateLimiter replayPace;
     private final int replayBatch;
@@ -173,20 +171,9 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
     private final ScheduledThreadPoolExecutor worker;
     private final String keyPrefix;
     private final AtomicLong keys = new AtomicLong();
-    private final AtomicBoolean probeRequested = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong dataLosses = new AtomicLong();
-    private final AtomicLong firstFailureNanos = new AtomicLong(NONE);
-    private volatile long lastGoodProbeNanos;
-    /** When the primary last began a restore after data loss, as a {@link RestoreWatch} saw it; NONE before. */
-    private volatile long restoreSeenNanos = NONE;
     private volatile long outageStartNanos;
-
-    private final Object canaryLock = new Object();
-    /** Guarded by canaryLock. */
-    private String canaryKey;
-    private boolean canaryPlanted;
-    private long canaryPlantedNanos;
 
     private ResilientGovernanceStore(Builder builder) {
         this.primary = builder.primary;
@@ -195,14 +182,13 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         this.timeout = options.timeout() != null ? options.timeout()
                 : primary.callTimeout().orElse(DEFAULT_PRIMARY_TIMEOUT).plus(options.timeoutGuard());
         this.timeoutNanos = timeout.toNanos();
-        this.canaryRotationNanos = options.canaryRotation().toNanos();
         this.breaker = CircuitBreaker.of("tollgate-" + primary, CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(options.slidingWindowSize())
                 .minimumNumberOfCalls(options.minimumNumberOfCalls())
                 .failureRateThreshold(options.failureRateThreshold())
                 .waitDurationInOpenState(options.waitInOpenState())
-                // one probe decides: it is the canary charge, which also runs the primary's restore
+                // one probe decides: a charge of nothing, which also runs the primary's restore
                 .permittedNumberOfCallsInHalfOpenState(1)
                 .automaticTransitionFromOpenToHalfOpenEnabled(false)
                 .recordException(ResilientGovernanceStore::isUnavailability)
@@ -229,11 +215,8 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
             return thread;
         });
         worker.scheduleWithFixedDelay(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        primary.onDataLoss(this::dataLost);
         if (builder.restoreWatch != null) {
-            builder.restoreWatch.observe(() -> {
-                restoreSeenNanos = System.nanoTime();
-                probeRequested.set(true);
-            });
             builder.restoreWatch.listenerIfNone(listener);
         }
     }
@@ -345,8 +328,7 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
 
     /**
      * The primary's changes. A snapshot flusher should read through this store: the read is a flush point of the
-     * replay log (charges wait for it, briefly), and it probes the canary, so that every replica notices a data loss
-     * of the primary within one flush interval.
+     * replay log (charges wait for it, briefly).
      *
      * @throws StoreException when the primary cannot answer or its circuit is open
      */
@@ -358,10 +340,6 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         boolean logging = options.replayLogCapacity() > 0;
         if (logging) {
             acks.activate();
-            // before the read, so that the hold of the gate stays as short as the read itself
-            if (permitted()) {
-                probe();
-            }
         }
         long read = logging ? acks.beginRead(timeoutNanos) : 0;
         long sequence = -1;
@@ -524,55 +502,20 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         return call.out;
     }
 
-    /**
-     * Charges the canary; the caller holds a permission. A planted canary reported applied again means that the
-     * primary lost its keys, so its data, since the last probe.
-     */
+    /** Charges nothing under a new key: whether the primary answers (after its restore, if it lost its data). */
     private void probe() {
-        synchronized (canaryLock) {
-            long started = System.nanoTime();
-            if (canaryKey == null) {
-                canaryKey = newKey("canary");
-                canaryPlanted = false;
-            }
-            ChargeResult result = await(canaryCall());
-            if (!canaryPlanted) {
-                canaryPlanted = true;
-                canaryPlantedNanos = started;
-            } else if (result == ChargeResult.APPLIED) {
-                dataLost();
-            }
-            lastGoodProbeNanos = started;
-            firstFailureNanos.set(NONE);
-            if (started - canaryPlantedNanos > canaryRotationNanos && permitted()) {
-                // renewed while the old one still proves the data is there, so no loss goes unnoticed
-                canaryKey = newKey("canary");
-                await(canaryCall());
-                canaryPlantedNanos = System.nanoTime();
-            }
-        }
-    }
-
-    private CompletableFuture<ChargeResult> canaryCall() {
-        String key = canaryKey;
         Call<ChargeResult> call = new Call<>("probe");
-        call.send(() -> primary.charge(key, List.of()), null);
-        return call.out;
+        call.send(() -> primary.charge(newKey("probe"), List.of()), null);
+        await(call.out);
     }
 
     /**
-     * Guarded by canaryLock. Reservations are replayed when the lost Redis surely acknowledged them: before the
-     * restore began, when this replica saw it (nothing is acknowledged by an emptied Redis before its restore);
-     * else before the first failed call since the last good probe; else before that probe.
+     * The primary lost the data of some counters and restored them from its snapshots: what it had acknowledged of
+     * them and no flush persisted goes back on top, first in the replay.
      */
-    private void dataLost() {
-        long failure = firstFailureNanos.get();
-        long restore = restoreSeenNanos;
-        long cutoff = restore != NONE && restore - lastGoodProbeNanos > 0 ? restore
-                : failure != NONE ? failure : lastGoodProbeNanos;
+    private void dataLost(DataLoss loss) {
         int logged = acks.size();
-        List<AckLog.Entry> lost = acks.takeForReplay(cutoff);
-        int leftOut = logged - lost.size();
+        List<AckLog.Entry> lost = acks.takeForReplay(loss::affects);
         List<UsageBuffer.Entry> replay = new ArrayList<>(lost.size());
         for (AckLog.Entry entry : lost) {
             replay.add(new UsageBuffer.Entry(entry.reservation() ? newKey("lost") : entry.key(), entry.ops()));
@@ -581,14 +524,13 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         dataLosses.incrementAndGet();
         Listeners.safely(() -> listener.storeDataLost(replay.size()));
         if (acks.active()) {
-            LOG.warn("Tollgate {} over {}: the primary lost its data (it restored itself from its snapshots first); "
-                    + "replaying on top the {} acknowledged charges and reservations that no snapshot held yet ({} "
-                    + "reservations acknowledged after the first failed call are left out: the restored Redis may "
-                    + "hold them)", NAME, primary, replay.size(), leftOut);
+            LOG.warn("Tollgate {} over {}: the primary lost its data ({}) and restored it from its snapshots; "
+                    + "replaying on top the {} acknowledged charges and reservations of it that no snapshot held yet "
+                    + "({} others kept)", NAME, primary, loss.scope(), replay.size(), logged - lost.size());
         } else {
-            LOG.warn("Tollgate {} over {}: the primary lost its data (it restored itself from its snapshots first); "
-                    + "no flusher reads through this store, so the usage acknowledged since the last snapshot is "
-                    + "not replayed", NAME, primary);
+            LOG.warn("Tollgate {} over {}: the primary lost its data ({}) and restored it from its snapshots; no "
+                    + "flusher reads through this store, so the usage acknowledged since the last snapshot is not "
+                    + "replayed", NAME, primary, loss.scope());
         }
     }
 
@@ -603,9 +545,6 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
                     probeQuietly();
                 }
                 return;
-            }
-            if (probeRequested.getAndSet(false) && permitted()) {
-                probeQuietly();
             }
             while (!buffer.isEmpty() && !closed.get() && replayOnce(true)) {
                 // as fast as the pace allows, one batch at a time
@@ -669,9 +608,6 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
             breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
         } else {
             breaker.onError(nanos, TimeUnit.NANOSECONDS, failure);
-            if (isUnavailability(failure)) {
-                firstFailureNanos.compareAndSet(NONE, System.nanoTime());
-            }
         }
         boolean succeeded = failure == null || !isUnavailability(failure);
         Listeners.safely(() -> listener.storeCall(operation, nanos, succeeded));
@@ -883,11 +819,7 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
             return this;
         }
 
-        /**
-         * The watch over the primary's snapshot source: each restore it sees makes this store check for the loss at
-         * once (instead of at the next flush read), and is reported to this store's listener unless the watch has
-         * its own.
-         */
+        /** The watch over the primary's snapshot source: its restores go to this store's listener unless it has its own. */
         public Builder restoreWatch(RestoreWatch restoreWatch) {
             this.restoreWatch = Objects.requireNonNull(restoreWatch, "restoreWatch");
             return this;

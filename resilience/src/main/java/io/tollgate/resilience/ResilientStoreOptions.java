@@ -33,8 +33,6 @@ import java.util.function.Function;
  *       flooded</td></tr>
  *   <tr><td>{@code replayLogCapacity}</td><td>200,000</td><td>acknowledged usage kept until a snapshot flush
  *       holds it</td></tr>
- *   <tr><td>{@code canaryRotation}</td><td>10 min</td><td>age at which the data-loss canary key is renewed; keep it
- *       below the primary's idempotency key lifetime</td></tr>
  *   <tr><td>{@code clock}</td><td>system UTC</td><td>the local clock of degraded answers</td></tr>
  * </table>
  *
@@ -58,8 +56,6 @@ import java.util.function.Function;
  *                              reads through the store holds them (0 turns the replay log off); size it to at least
  *                              (checks + charges per second) x (flush interval + a flush's duration): each entry
  *                              keeps its request's ops, some 200 bytes
- * @param canaryRotation        how old the data-loss canary key may grow before it is renewed; with a Redis primary,
- *                              at most half its idempotency key lifetime, whatever is set here
  * @param clock                 the local clock: windows of degraded answers and of the local shares
  */
 public record ResilientStoreOptions(
@@ -77,7 +73,6 @@ public record ResilientStoreOptions(
         int replayBatchSize,
         int replayRate,
         int replayLogCapacity,
-        Duration canaryRotation,
         Clock clock) {
 
     private static final ResilientStoreOptions DEFAULTS = builder().build();
@@ -106,7 +101,6 @@ public record ResilientStoreOptions(
         atLeast("replayBatchSize", replayBatchSize, 1);
         atLeast("replayRate", replayRate, 1);
         atLeast("replayLogCapacity", replayLogCapacity, 0);
-        positive("canaryRotation", canaryRotation);
     }
 
     /** Every option at its default. */
@@ -174,7 +168,6 @@ public record ResilientStoreOptions(
         private int replayBatchSize = 100;
         private int replayRate = 10_000;
         private int replayLogCapacity = 200_000;
-        private Duration canaryRotation = Duration.ofMinutes(10);
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -195,7 +188,6 @@ public record ResilientStoreOptions(
             replayBatchSize = options.replayBatchSize;
             replayRate = options.replayRate;
             replayLogCapacity = options.replayLogCapacity;
-            canaryRotation = options.canaryRotation;
             clock = options.clock;
         }
 
@@ -289,12 +281,6 @@ public record ResilientStoreOptions(
             return this;
         }
 
-        /** Age at which the data-loss canary key is renewed; 10 minutes by default. */
-        public Builder canaryRotation(Duration canaryRotation) {
-            this.canaryRotation = canaryRotation;
-            return this;
-        }
-
         /** The local clock of degraded answers; system UTC by default. */
         public Builder clock(Clock clock) {
             this.clock = clock;
@@ -305,7 +291,7 @@ public record ResilientStoreOptions(
             return new ResilientStoreOptions(policy, policyOverride, expectedReplicas, timeout, timeoutGuard,
                     failureRateThreshold, slidingWindowSize, minimumNumberOfCalls, waitInOpenState,
                     unavailableRetryAfter, bufferCapacity, replayBatchSize, replayRate, replayLogCapacity,
-                    canaryRotation, clock);
+                    clock);
         }
     }
 }

@@ -8,7 +8,6 @@ import io.tollgate.spi.SnapshotSource;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -24,9 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * }</pre>
  *
  * A store asks its snapshot source only when it found its data lost, right before it restores; so each call is a
- * restore run. The watch counts them, reports them to its listener ({@link TollgateListener#restoreRun}) and tells
- * the decorator, which then checks at once for the loss and replays what no snapshot held, through the store (so
- * after its restore).
+ * restore run. The watch counts them and reports them to its listener ({@link TollgateListener#restoreRun}): the
+ * decorator's, unless one was set. Finding the loss and replaying what no snapshot held do not depend on it: the
+ * store reports each loss itself ({@link io.tollgate.spi.GovernanceStore#onDataLoss}).
  *
  * <p>Thread-safe.
  */
@@ -35,7 +34,6 @@ public final class RestoreWatch implements SnapshotSource {
     private final SnapshotSource source;
     private final AtomicLong runs = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
-    private final List<Runnable> observers = new CopyOnWriteArrayList<>();
     private volatile TollgateListener listener = TollgateListener.NOOP;
 
     private RestoreWatch(SnapshotSource source) {
@@ -60,17 +58,9 @@ public final class RestoreWatch implements SnapshotSource {
         }
     }
 
-    /** Runs {@code observer} (fast, never blocking) at the start of every restore. */
-    void observe(Runnable observer) {
-        observers.add(Objects.requireNonNull(observer, "observer"));
-    }
-
     @Override
     public List<CounterSnapshot> currentSnapshots(Instant now) {
         runs.incrementAndGet();
-        for (Runnable observer : observers) {
-            Listeners.safely(observer);
-        }
         long start = System.nanoTime();
         try {
             List<CounterSnapshot> snapshots = source.currentSnapshots(now);

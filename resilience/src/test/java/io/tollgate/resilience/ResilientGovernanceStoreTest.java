@@ -14,6 +14,7 @@ import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
 import io.tollgate.spi.CounterSnapshot;
 import io.tollgate.spi.CounterState;
+import io.tollgate.spi.DataLoss;
 import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spi.ReserveResult;
 import io.tollgate.spi.SnapshotSource;
@@ -245,11 +246,36 @@ class ResilientGovernanceStoreTest {
             lost = true;
         }
 
+        private final List<java.util.function.Consumer<DataLoss>> lossListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        /** Restores a lost store, then tells the listeners, before the call that found the loss runs. */
         private synchronized void restoreIfLost() {
             if (lost) {
                 lost = false;
                 memory.restore(snapshots.currentSnapshots(java.time.Instant.now()));
+                DataLoss loss = new DataLoss() {
+                    @Override
+                    public boolean affects(Limit limit) {
+                        return true;
+                    }
+
+                    @Override
+                    public java.time.Instant detectedAt() {
+                        return java.time.Instant.now();
+                    }
+
+                    @Override
+                    public String scope() {
+                        return "everything";
+                    }
+                };
+                lossListeners.forEach(listener -> listener.accept(loss));
             }
+        }
+
+        @Override
+        public void onDataLoss(java.util.function.Consumer<DataLoss> listener) {
+            lossListeners.add(listener);
         }
 
         private <T> CompletionStage<T> answer(java.util.function.Supplier<CompletionStage<T>> call) {

@@ -35,8 +35,8 @@ import java.util.function.Consumer;
  * the tag reads: when it is missing (a new Redis, {@code FLUSHALL}, a restart without persistence, a Cluster node
  * replaced by an empty one) the scripts change nothing and answer "lost", and {@link #restore()} runs, once at a time
  * whichever callers wait: it finds every tag without an epoch, reads the snapshot source once, raises those tags'
- * counters of current windows to their snapshot values, and sets each tag's epoch to a new value, once
- * ({@code SET NX}: two replicas restoring at once agree on the first one, and a restore that finds the epoch set
+ * counters of current windows to their snapshot values, reports the loss, and sets each tag's epoch to a new value,
+ * once ({@code SET NX}: two replicas restoring at once agree on the first one, and a restore that finds the epoch set
  * changes nothing more), before any waiting call runs again.
  *
  * <p>Every reply carries its tag's epoch, and this class remembers the last one seen per tag: a reply with another
@@ -52,6 +52,8 @@ public final class DataLossRestore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DataLossRestore.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
     private static final int BATCH = 500;
+    /** The epoch of a tag while this replica restores it: the loss is reported, the new epoch not yet known. */
+    private static final String RESTORING = new String("restoring");
 
     private final RedisCalls calls;
     private final KeySpace keys;
@@ -98,7 +100,8 @@ public final class DataLossRestore implements AutoCloseable {
         if (epoch == null || epoch.equals(known)) {
             return;
         }
-        if (epochs.compareAndSet(tag, known, epoch) && known != null) {
+        // a tag this replica is restoring was reported by the restore already
+        if (epochs.compareAndSet(tag, known, epoch) && known != null && known != RESTORING) {
             report(new int[] {tag}, "restored by another replica");
         }
     }
@@ -255,20 +258,29 @@ public final class DataLossRestore implements AutoCloseable {
             offered = mine.size();
             raised = raise(mine, true);
         }
+        // Reported before any epoch is set: until then no call of this replica is answered from the restored data,
+        // so every answer the listeners saw came from the lost data. A tag whose new epoch a reply already showed
+        // (another replica restored it first) was reported then.
+        List<Integer> unreported = new ArrayList<>(lost.size());
+        for (int t : lost) {
+            String known = epochs.get(t);
+            if (known != RESTORING && epochs.compareAndSet(t, known, RESTORING)) {
+                unreported.add(t);
+            }
+        }
+        report(unreported.stream().mapToInt(Integer::intValue).toArray(), "restored here");
         String epoch = Long.toString(now, 36) + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
         List<CompletableFuture<String>> writes = new ArrayList<>(lost.size());
         for (int t : lost) {
             writes.add(calls.commands().setGet(keys.tagKeys(t).epoch(), epoch, SetArgs.Builder.nx())
                     .toCompletableFuture());
         }
-        int[] lostTags = new int[lost.size()];
-        for (int i = 0; i < lostTags.length; i++) {
+        for (int i = 0; i < lost.size(); i++) {
             String earlier = calls.await(writes.get(i), operation);
             // another replica's restore set the epoch first: that one stands for this loss
             epochs.set(lost.get(i), earlier != null ? earlier : epoch);
-            lostTags[i] = lost.get(i);
         }
-        String scope = scope(lostTags.length);
+        String scope = scope(lost.size());
         if (source == null) {
             LOG.info("Redis store '{}': no data epoch in {} (new or emptied); no snapshot source is configured, so "
                     + "counters go on from what Redis holds", storeName, scope);
@@ -276,7 +288,6 @@ public final class DataLossRestore implements AutoCloseable {
             LOG.info("Redis store '{}': no data epoch in {} (new or emptied); restored {} counters from {} snapshots "
                     + "before trusting it", storeName, scope, raised, offered);
         }
-        report(lostTags, "restored here");
     }
 
     private String scope(int lost) {
@@ -284,7 +295,7 @@ public final class DataLossRestore implements AutoCloseable {
     }
 
     private void report(int[] lostTags, String how) {
-        if (listeners.isEmpty()) {
+        if (listeners.isEmpty() || lostTags.length == 0) {
             return;
         }
         boolean[] isLost = new boolean[keys.tagCount()];

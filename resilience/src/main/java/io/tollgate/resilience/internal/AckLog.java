@@ -1,5 +1,6 @@
 package io.tollgate.resilience.internal;
 
+import io.tollgate.Limit;
 import io.tollgate.spi.CounterOp;
 import org.slf4j.Logger;
 
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
+import java.util.function.Predicate;
 
 /**
  * The usage the primary store acknowledged that no snapshot flush has persisted yet: what a data loss of the primary
@@ -34,7 +36,7 @@ public final class AckLog {
      * One acknowledged charge (with its idempotency key) or reservation (key null: its amounts are replayed as a
      * charge under a new key).
      */
-    public record Entry(String key, List<CounterOp> ops, long epoch, long ackNanos) {
+    public record Entry(String key, List<CounterOp> ops, long epoch) {
 
         public boolean reservation() {
             return key == null;
@@ -109,7 +111,7 @@ public final class AckLog {
         synchronized (lock) {
             inFlight--;
             if (key != null) {
-                append(new Entry(key, ops, epoch, System.nanoTime()));
+                append(new Entry(key, ops, epoch));
             }
             if (inFlight == 0 && reading) {
                 lock.notifyAll();
@@ -125,7 +127,7 @@ public final class AckLog {
         synchronized (lock) {
             inFlight--;
             if (ops != null) {
-                append(new Entry(null, ops, epoch, System.nanoTime()));
+                append(new Entry(null, ops, epoch));
             }
             if (inFlight == 0 && reading) {
                 lock.notifyAll();
@@ -201,21 +203,33 @@ public final class AckLog {
     }
 
     /**
-     * Takes what a data loss took and no snapshot held, for replay: every unconfirmed charge (its idempotency key
-     * makes a second application impossible while the primary still has it), and the unconfirmed reservations
-     * acknowledged before {@code reservationCutoffNanos} (later ones may have reached the primary after it lost its
-     * data, where they are already counted). The log is empty afterwards.
+     * Takes what a data loss of the counters of {@code lost} limits took and no snapshot held, for replay: every
+     * unconfirmed charge that changed one of them, whole (its idempotency key keeps the counters that were not lost
+     * from taking it twice), and of every unconfirmed reservation what it took of them. Entries of other counters
+     * stay.
      */
-    public List<Entry> takeForReplay(long reservationCutoffNanos) {
+    public List<Entry> takeForReplay(Predicate<Limit> lost) {
         synchronized (lock) {
-            List<Entry> lost = new ArrayList<>(entries.size());
+            List<Entry> replay = new ArrayList<>();
+            List<Entry> stay = new ArrayList<>(entries.size());
             for (Entry entry : entries) {
-                if (!entry.reservation() || entry.ackNanos() - reservationCutoffNanos < 0) {
-                    lost.add(entry);
+                List<CounterOp> hit = entry.ops().stream().filter(op -> lost.test(op.limit())).toList();
+                if (hit.isEmpty()) {
+                    stay.add(entry);
+                } else if (!entry.reservation()) {
+                    replay.add(entry);
+                } else {
+                    replay.add(new Entry(null, hit, entry.epoch()));
+                    if (hit.size() < entry.ops().size()) {
+                        // what it took of the counters that were not lost is still counted there: that part stays
+                        stay.add(new Entry(null, entry.ops().stream().filter(op -> !lost.test(op.limit())).toList(),
+                                entry.epoch()));
+                    }
                 }
             }
             entries.clear();
-            return lost;
+            entries.addAll(stay);
+            return replay;
         }
     }
 
