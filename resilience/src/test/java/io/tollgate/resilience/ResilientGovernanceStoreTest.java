@@ -12,6 +12,7 @@ import io.tollgate.micrometer.MicrometerListener;
 import io.tollgate.spi.ChangeBatch;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterSnapshot;
 import io.tollgate.spi.CounterState;
 import io.tollgate.spi.DataLoss;
@@ -20,6 +21,8 @@ import io.tollgate.spi.ReserveResult;
 import io.tollgate.spi.SnapshotSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -177,6 +180,36 @@ class ResilientGovernanceStoreTest {
         assertThat(used(REQUESTS)).isEqualTo(expectedRequests);
     }
 
+    @ParameterizedTest(name = "the settle reaches the primary {0} the buffered reservation")
+    @ValueSource(strings = {"before", "after"})
+    void aDegradedCheckWhoseSettleAndReplayArriveInEitherOrderCountsWhatWasUsed(String order) {
+        store(ResilientStoreOptions.builder().policy(FailurePolicy.LOCAL));
+        primary.mode = Mode.DOWN;
+        ReserveResult degraded = join(store.reserve(List.of(CounterOp.take(REQUESTS, 1),
+                CounterOp.hold(TOKENS, 9_000))));
+        assertThat(degraded.admitted()).isTrue();
+        assertThat(degraded.status()).isEqualTo(ReserveResult.Status.DEGRADED);
+        assertThat(store.stats().buffered()).isEqualTo(1);
+
+        // the replay of the buffered reservation waits at the gate until the test lets it through
+        primary.holdReplays();
+        primary.mode = Mode.UP;
+        List<CounterOp> settle = CounterOps.of(List.of(REQUESTS, TOKENS), new long[] {0, 100}, new long[2])
+                .settling(degraded.lease());
+        if (order.equals("before")) {
+            assertThat(join(store.charge("request-1", settle))).isEqualTo(ChargeResult.APPLIED);
+            primary.releaseReplays();
+        } else {
+            primary.releaseReplays();
+            await(() -> store.stats().buffered() == 0 && used(REQUESTS) == 1);
+            assertThat(join(store.charge("request-1", settle))).isEqualTo(ChargeResult.APPLIED);
+        }
+        await(() -> store.stats().buffered() == 0);
+
+        assertThat(used(TOKENS)).as("the usage, not the estimate").isEqualTo(100);
+        assertThat(used(REQUESTS)).isEqualTo(1);
+    }
+
     @Test
     void optionsNameTheFieldAndTheBadValue() {
         assertThatThrownBy(() -> ResilientStoreOptions.builder().expectedReplicas(0).build())
@@ -295,8 +328,22 @@ class ResilientGovernanceStoreTest {
             return answer(() -> memory.reserve(ops));
         }
 
+        private volatile CompletableFuture<Void> replayGate = CompletableFuture.completedFuture(null);
+
+        /** From now on, charges replayed by the decorator wait until {@link #releaseReplays()}. */
+        void holdReplays() {
+            replayGate = new CompletableFuture<>();
+        }
+
+        void releaseReplays() {
+            replayGate.complete(null);
+        }
+
         @Override
         public CompletionStage<ChargeResult> charge(String idempotencyKey, List<CounterOp> ops) {
+            if (idempotencyKey.startsWith("tollgate-resilient:")) {
+                return replayGate.thenCompose(open -> answer(() -> memory.charge(idempotencyKey, ops)));
+            }
             return answer(() -> memory.charge(idempotencyKey, ops));
         }
 
