@@ -34,7 +34,7 @@ public final class ResetPeriod {
 
     private static final String GRAMMAR =
             "expected a positive number and a unit ms s m h d w M Q Y, e.g. 30s, 1.5h, 1h30m";
-    private static final String TOO_LONG = "too long: at most about 292 million years";
+    private static final String TOO_LONG = "too long: at most about 71,000 years";
     private static final String NOT_WHOLE_MONTHS = "months, quarters and years must add up to whole months";
     private static final String NOT_WHOLE_MILLIS = "fractions must come out as whole milliseconds";
     /** A whole part of 20 digits is at least 10^19 ms, more than a long holds, whatever the unit. */
@@ -45,7 +45,13 @@ public final class ResetPeriod {
      */
     private static final int MAX_FRACTION_DIGITS = 10;
     private static final BigDecimal BIG_DAY = BigDecimal.valueOf(DAY_MILLIS);
-    private static final BigInteger MAX_LONG = BigInteger.valueOf(Long.MAX_VALUE);
+    /**
+     * The longest period, about 71,000 years: 2^51 ms. With an anchor as far from 1970 (see {@link WindowSpec}), every
+     * window boundary of a time a store can see stays below 2^53 ms, exact in the doubles of Redis scripts and in
+     * any arithmetic of the windows.
+     */
+    public static final long MAX_MILLIS = 1L << 51;
+    private static final BigInteger MAX_LENGTH = BigInteger.valueOf(MAX_MILLIS);
     private static final BigInteger MAX_INT = BigInteger.valueOf(Integer.MAX_VALUE);
 
     private final int months;
@@ -145,7 +151,7 @@ public final class ResetPeriod {
         BigInteger m = months.toBigInteger();
         BigInteger d = wholeDays.toBigInteger();
         BigInteger ms = millis.toBigInteger();
-        if (m.compareTo(MAX_INT) > 0 || d.compareTo(MAX_INT) > 0 || approximate(m, d, ms).compareTo(MAX_LONG) > 0) {
+        if (m.compareTo(MAX_INT) > 0 || d.compareTo(MAX_INT) > 0 || approximate(m, d, ms).compareTo(MAX_LENGTH) > 0) {
             throw invalid(text, TOO_LONG);
         }
         return new ResetPeriod(m.intValue(), d.intValue(), ms.longValue());
@@ -163,9 +169,9 @@ public final class ResetPeriod {
                     + months + " months, " + days + " days, " + millis + " ms");
         }
         if (approximate(BigInteger.valueOf(months), BigInteger.valueOf(days), BigInteger.valueOf(millis))
-                .compareTo(MAX_LONG) > 0) {
+                .compareTo(MAX_LENGTH) > 0) {
             throw new IllegalArgumentException("a period of " + months + " months, " + days + " days, " + millis
-                    + " ms is too long: at most about 292 million years");
+                    + " ms is " + TOO_LONG);
         }
         return new ResetPeriod(months, days, millis);
     }

@@ -93,12 +93,14 @@ public final class WindowSpec {
     public static WindowSpec rolling(ResetPeriod period, Instant anchor) {
         Objects.requireNonNull(period, "period");
         Objects.requireNonNull(anchor, "anchor");
-        long millis;
-        try {
-            millis = anchor.toEpochMilli();
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("anchor " + anchor + " is out of the epoch millisecond range", e);
+        // as far from 1970 as the longest period is long: every boundary of a window of a time from 1970 to then
+        // stays below 2^53 ms (see ResetPeriod.MAX_MILLIS)
+        long seconds = anchor.getEpochSecond();
+        if (seconds > ResetPeriod.MAX_MILLIS / 1000 || seconds < -ResetPeriod.MAX_MILLIS / 1000) {
+            throw new IllegalArgumentException("anchor " + anchor + " is too far from 1970: at most about 71,000 "
+                    + "years either way");
         }
+        long millis = anchor.toEpochMilli();
         return new WindowSpec(Alignment.ROLLING, period, millis, null);
     }
 

@@ -324,6 +324,24 @@ class ConfigLoaderTest {
                 .hasMessageStartingWith("virtualKeys[2].budgets[0].resetPeriod: \"1x\" is not a period (expected ");
     }
 
+    @Test
+    void windowsBeyondWhatAStoreCanCountExactlyAreRefusedWhenLoaded() {
+        String period = """
+                {'virtualKeys': [{'id': 'a', 'secret': 'sk-a', 'budgets': [{'max': '1', 'resetPeriod': '285000Y'}]}]}""";
+        String anchor = """
+                {'virtualKeys': [{'id': 'a', 'secret': 'sk-a', 'budgets': [{'max': '1', 'resetPeriod': '1d',
+                  'anchor': '+200000-01-01T00:00:00Z'}]}]}""";
+
+        assertThatThrownBy(() -> ConfigLoader.parse(q(period)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("virtualKeys[0].budgets[0].resetPeriod: \"285000Y\" is not a period (too long: "
+                        + "at most about 71,000 years)");
+        assertThatThrownBy(() -> ConfigLoader.parse(q(anchor)))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("virtualKeys[0].budgets[0]")
+                .hasMessageContaining("is too far from 1970");
+    }
+
     static Stream<Arguments> errors() {
         return Stream.of(
                 // unknown fields, at every depth

@@ -60,10 +60,10 @@ class ResetPeriodProperties {
 
     @Provide
     Arbitrary<ResetPeriod> periods() {
-        Arbitrary<Integer> months = Arbitraries.oneOf(Arbitraries.just(0), Arbitraries.integers().between(0, 3_000_000));
-        Arbitrary<Integer> days = Arbitraries.oneOf(Arbitraries.just(0), Arbitraries.integers().between(0, 100_000_000));
+        Arbitrary<Integer> months = Arbitraries.oneOf(Arbitraries.just(0), Arbitraries.integers().between(0, 280_000));
+        Arbitrary<Integer> days = Arbitraries.oneOf(Arbitraries.just(0), Arbitraries.integers().between(0, 8_000_000));
         Arbitrary<Long> millis = Arbitraries.oneOf(Arbitraries.just(0L),
-                Arbitraries.longs().between(0, 1_000_000_000_000_000L));
+                Arbitraries.longs().between(0, 700_000_000_000_000L));
         return Combinators.combine(months, days, millis)
                 .filter((m, d, ms) -> m > 0 || d > 0 || ms > 0)
                 .as(ResetPeriod::of);

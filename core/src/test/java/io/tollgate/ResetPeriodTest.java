@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -92,6 +93,25 @@ class ResetPeriodTest {
     }
 
     @Test
+    void theLongestPeriodAndTheFarthestAnchorKeepEveryWindowBoundaryExactInADouble() {
+        assertThat(ResetPeriod.parse("71000Y").approximateMillis()).isLessThanOrEqualTo(ResetPeriod.MAX_MILLIS);
+        assertThatThrownBy(() -> ResetPeriod.parse("72000Y")).hasMessageContaining("too long: at most about 71,000");
+        assertThatThrownBy(() -> ResetPeriod.of(0, 0, ResetPeriod.MAX_MILLIS + 1))
+                .hasMessageContaining("too long: at most about 71,000 years");
+
+        WindowSpec farthest = WindowSpec.rolling(ResetPeriod.of(0, 0, ResetPeriod.MAX_MILLIS),
+                Instant.ofEpochMilli(-ResetPeriod.MAX_MILLIS + 999));
+        for (long at : new long[] {0, System.currentTimeMillis(), ResetPeriod.MAX_MILLIS}) {
+            Window window = farthest.windowAt(at);
+            assertThat(Math.abs(window.startMillis())).isLessThan(1L << 53);
+            assertThat(Math.abs(window.endMillis())).isLessThan(1L << 53);
+        }
+        assertThatThrownBy(() -> WindowSpec.rolling(ResetPeriod.parse("1d"),
+                Instant.ofEpochSecond(ResetPeriod.MAX_MILLIS / 1000 + 1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is too far from 1970");
+    }
+
+    @Test
     void digitsThatDoNotMatterAreAllowed() {
         assertThat(ResetPeriod.parse("0000000000000000000000000001h")).isEqualTo(ResetPeriod.parse("1h"));
         assertThat(ResetPeriod.parse("0.50000000000000000000000000d")).isEqualTo(ResetPeriod.parse("12h"));
@@ -103,7 +123,7 @@ class ResetPeriodTest {
         String digits = "9".repeat(1_000_000);
 
         assertThatThrownBy(() -> ResetPeriod.parse(digits + "ms"))
-                .hasMessage("\"" + "9".repeat(80) + "...\" is not a period (too long: at most about 292 million years)");
+                .hasMessage("\"" + "9".repeat(80) + "...\" is not a period (too long: at most about 71,000 years)");
         assertThatThrownBy(() -> ResetPeriod.parse("1." + digits + "d"))
                 .hasMessageEndingWith(" is not a period (fractions must come out as whole milliseconds)");
         assertThatThrownBy(() -> ResetPeriod.parse("1." + digits + "Y"))
@@ -113,8 +133,8 @@ class ResetPeriodTest {
 
     @Test
     void acceptsTheLongestPeriodThatFits() {
-        assertThat(ResetPeriod.parse(Long.MAX_VALUE + "ms").millis()).isEqualTo(Long.MAX_VALUE);
-        assertThat(ResetPeriod.parse("1000000Y").months()).isEqualTo(12_000_000);
+        assertThat(ResetPeriod.parse(ResetPeriod.MAX_MILLIS + "ms").millis()).isEqualTo(ResetPeriod.MAX_MILLIS);
+        assertThat(ResetPeriod.parse("71000Y").months()).isEqualTo(852_000);
     }
 
     @Test
@@ -133,7 +153,8 @@ class ResetPeriodTest {
                 .hasMessageContaining("too long");
         assertThatThrownBy(() -> ResetPeriod.of(Integer.MAX_VALUE, 0, 4_000_000_000_000_000_000L))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThat(ResetPeriod.of(0, Integer.MAX_VALUE, 0).days()).isEqualTo(Integer.MAX_VALUE);
+        assertThatThrownBy(() -> ResetPeriod.of(0, Integer.MAX_VALUE, 0)).hasMessageContaining("too long");
+        assertThat(ResetPeriod.of(0, 25_000_000, 0).days()).isEqualTo(25_000_000);
     }
 
     @ParameterizedTest(name = "{0} prints as {1}")

@@ -115,7 +115,7 @@ class WindowSpecTest {
 
     @Test
     void rollingFarFromTheAnchorIsClippedNotWrapped() {
-        WindowSpec spec = WindowSpec.rolling(p("7d"), Instant.ofEpochMilli(Long.MAX_VALUE - 5));
+        WindowSpec spec = WindowSpec.rolling(p("7d"), Instant.ofEpochMilli(ResetPeriod.MAX_MILLIS - 5));
         Window w = spec.windowAt(Long.MIN_VALUE + 3);
         assertThat(w.contains(Long.MIN_VALUE + 3)).isTrue();
         Window last = WindowSpec.rolling(p("1h")).windowAt(Long.MAX_VALUE);

@@ -211,6 +211,21 @@ class ResilientGovernanceStoreTest {
     }
 
     @Test
+    void aBadArgumentIsTheCallersAndNeverOpensTheCircuit() {
+        store(ResilientStoreOptions.builder().policy(FailurePolicy.FAIL_CLOSED));
+        join(store.charge("near-the-top", List.of(CounterOp.add(TOKENS, Long.MAX_VALUE - 5))));
+        for (int i = 0; i < 50; i++) {
+            String key = "overflow-" + i;
+            assertThatThrownBy(() -> join(store.charge(key, List.of(CounterOp.add(TOKENS, 10)))))
+                    .hasCauseInstanceOf(ArithmeticException.class);
+        }
+
+        assertThat(store.state()).isEqualTo(StoreState.AVAILABLE);
+        assertThat(store.stats().buffered()).as("nothing buffered for a replay that would fail again").isZero();
+        assertThat(join(store.reserve(List.of(CounterOp.take(REQUESTS, 1)))).isDegraded()).isFalse();
+    }
+
+    @Test
     void optionsNameTheFieldAndTheBadValue() {
         assertThatThrownBy(() -> ResilientStoreOptions.builder().expectedReplicas(0).build())
                 .hasMessageContaining("expectedReplicas").hasMessageContaining("0");
