@@ -677,6 +677,25 @@ public abstract class GovernanceStoreContract {
         assertThat(f.used(TEAM, Metric.COST)).isEqualTo(10_000_000L);
     }
 
+    /**
+     * One rule for every store, standalone and clustered: a request and chunk charged again with other amounts (a
+     * configuration changed between two tries, say) is a duplicate, and applies nothing, not even where the first
+     * charge did not go.
+     */
+    @Test
+    void theSameRequestAndChunkChargedAgainWithOtherAmountsIsADuplicateAndAppliesNothing() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, RateLimit.builder().requests(10, HOUR).tokens(1_000, HOUR).build())
+                .budget(TEAM, dollars("10"));
+        assertThat(f.tracker().charge(f.usage("r1").tokens(10).build())).isEqualTo(ChargeOutcome.CHARGED);
+
+        assertThat(f.tracker().charge(f.usage("r1").tokens(25).cost(Money.parse("0.02")).build()))
+                .isEqualTo(ChargeOutcome.DUPLICATE);
+
+        assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(10);
+        assertThat(f.used(VIRTUAL_KEY, Metric.REQUESTS)).isEqualTo(1);
+        assertThat(f.used(TEAM, Metric.COST)).isZero();
+    }
+
     @Test
     void differentChunksOfOneRequestBothCount() {
         Fixture f = fixture().limit(VIRTUAL_KEY, tokens(1_000));

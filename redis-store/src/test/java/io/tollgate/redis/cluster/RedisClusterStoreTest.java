@@ -37,7 +37,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
@@ -204,6 +206,47 @@ class RedisClusterStoreTest {
     }
 
     @Test
+    void twoReplicasRestoringAtOnceAgreeOnOneEpochSoAReleaseAfterwardsStillGivesBack() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String prefix = uniquePrefix("race" + round);
+            Limit[] limits = apart(prefix, i -> new Limit(Holder.virtualKey("key-" + i), Metric.TOKENS, 1_000, HOUR),
+                    i -> new Limit(Holder.team("team-" + i), Metric.REQUESTS, 1, HOUR));
+            Limit tokens = limits[0];
+            Limit requests = limits[1];
+            // a slow snapshot source, so that the two restores overlap
+            RedisStoreOptions options = RedisStoreOptions.builder().keyPrefix(prefix)
+                    .commandTimeout(Duration.ofSeconds(5))
+                    .snapshotSource(now -> {
+                        sleep(200);
+                        return List.of();
+                    }).build();
+            try (RedisGovernanceStore a = RedisGovernanceStore.builder(client).options(options).build();
+                 RedisGovernanceStore b = RedisGovernanceStore.builder(client).options(options).build()) {
+                join(a.reserve(List.of(CounterOp.take(tokens, 0), CounterOp.take(requests, 0))));
+                join(b.reserve(List.of(CounterOp.take(tokens, 0), CounterOp.take(requests, 0))));
+                for (Limit limit : limits) {
+                    onNode(nodeOf(tagOf(prefix, limit)), redis -> redis.del(prefix + ":v2:" + tagOf(prefix, limit)
+                            + ":epoch"));
+                }
+
+                CompletableFuture<ReserveResult> first = a.reserve(List.of(CounterOp.take(tokens, 100),
+                        CounterOp.take(requests, 1))).toCompletableFuture();
+                CompletableFuture<ReserveResult> second = b.reserve(List.of(CounterOp.take(tokens, 0),
+                        CounterOp.take(requests, 0))).toCompletableFuture();
+                assertThat(first.get(10, TimeUnit.SECONDS).admitted()).isTrue();
+                second.get(10, TimeUnit.SECONDS);
+
+                // the key's group takes 300, the team's refuses: the release carries the epoch replica a saw
+                ReserveResult denied = join(a.reserve(List.of(CounterOp.take(tokens, 300),
+                        CounterOp.take(requests, 1))));
+                assertThat(denied.admitted()).isFalse();
+                assertThat(values(a, tokens, requests)).as("round %d", round).containsExactly(100L, 1L);
+                assertThat(values(b, tokens, requests)).containsExactly(100L, 1L);
+            }
+        }
+    }
+
+    @Test
     void aNodeThatForgotTheScriptsGetsThemAgainOnItsOwn() {
         String prefix = uniquePrefix("noscript");
         Limit limit = new Limit(Holder.user("user"), Metric.REQUESTS, 100, HOUR);
@@ -333,6 +376,15 @@ class RedisClusterStoreTest {
             assertThat(mine.isOpen()).isTrue();
             // the user's connection still works, and sees the data epoch the store set
             assertThat(mine.sync().get(prefix + ":v2:" + tagOf(prefix, limit) + ":epoch")).isNotNull();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
