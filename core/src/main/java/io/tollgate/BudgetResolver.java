@@ -36,6 +36,9 @@ import java.util.function.Supplier;
  */
 public final class BudgetResolver {
 
+    /** When a request denied by in-flight limits only is told to try again. */
+    private static final long IN_FLIGHT_RETRY_MILLIS = 1_000;
+
     private final GovernanceStore store;
     private final Supplier<GovernanceConfig> config;
     private final ResolverCache resolvers;
@@ -160,10 +163,16 @@ public final class BudgetResolver {
         LimitUsage firstRequest = null;
         LimitUsage firstToken = null;
         LimitUsage firstCost = null;
+        LimitUsage firstInFlight = null;
         long resetAt = Long.MIN_VALUE;
         for (int i = 0; i < usages.size(); i++) {
             LimitUsage usage = usages.get(i);
             if (CounterOp.fits(usage.used(), ops.amount(i) + ops.hold(i), usage.limit().max())) {
+                continue;
+            }
+            if (usage.limit().metric() == Metric.IN_FLIGHT) {
+                // no window to wait for: a slot frees when a request ends
+                firstInFlight = firstInFlight == null ? usage : firstInFlight;
                 continue;
             }
             resetAt = Math.max(resetAt, usage.window().endMillis());
@@ -171,6 +180,7 @@ public final class BudgetResolver {
                 case REQUESTS -> firstRequest = firstRequest == null ? usage : firstRequest;
                 case TOKENS -> firstToken = firstToken == null ? usage : firstToken;
                 case COST -> firstCost = firstCost == null ? usage : firstCost;
+                case IN_FLIGHT -> throw new AssertionError("counted above");
             }
         }
         Outcome outcome;
@@ -184,10 +194,15 @@ public final class BudgetResolver {
         } else if (firstCost != null) {
             outcome = Outcome.BUDGET_EXCEEDED;
             deniedBy = firstCost;
+        } else if (firstInFlight != null) {
+            // only in-flight limits are full: a slot may free at any moment
+            outcome = Outcome.IN_FLIGHT_LIMITED;
+            deniedBy = firstInFlight;
+            resetAt = decidedAt.toEpochMilli() + IN_FLIGHT_RETRY_MILLIS;
         } else {
             throw new TollgateException("store refused a reservation although every counter had room");
         }
-        Instant reset = resetAt == Long.MAX_VALUE ? null : Instant.ofEpochMilli(resetAt);
+        Instant reset = resetAt == Long.MAX_VALUE || resetAt == Long.MIN_VALUE ? null : Instant.ofEpochMilli(resetAt);
         return new Decision(outcome, List.copyOf(usages), deniedBy, reset, decidedAt, null, degraded);
     }
 }

@@ -92,8 +92,9 @@ import java.util.Objects;
  * <h2>Rate limits</h2>
  * {@code tokenMax} and {@code requestMax} are whole numbers, each with its window given by the same fields as a
  * budget's, prefixed: {@code tokenResetPeriod}, {@code tokenCalendar}, {@code tokenZone}, {@code tokenAnchor}, and
- * {@code requestResetPeriod}, {@code requestCalendar}, {@code requestZone}, {@code requestAnchor}. Give either or both;
- * a maximum needs its reset period ({@code "none"} for a window that never resets).
+ * {@code requestResetPeriod}, {@code requestCalendar}, {@code requestZone}, {@code requestAnchor}. {@code inFlightMax}
+ * caps the requests in flight at once (it has no window). Give any of them; a token or request maximum needs its
+ * reset period ({@code "none"} for a window that never resets).
  *
  * <h2>Secrets</h2>
  * A virtual key names its secret by {@code secretHash}: the SHA-256 of the secret as 64 lower-case hex characters

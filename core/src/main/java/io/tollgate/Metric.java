@@ -7,5 +7,11 @@ public enum Metric {
     /** Tokens consumed, charged after the upstream call. */
     TOKENS,
     /** Money spent in nanodollars (see {@link Money}), charged after the upstream call. */
-    COST
+    COST,
+    /**
+     * Requests in flight at once: one taken at check time and held under the reservation's lease, given back when
+     * the request ends (its final charge) or when the lease expires (a replica that died mid-request). Its counter
+     * has no window.
+     */
+    IN_FLIGHT
 }

@@ -21,6 +21,8 @@ public enum Outcome {
     TOKEN_LIMITED(429),
     /** Both a request limit and a token limit have no room. */
     RATE_LIMITED(429),
+    /** An in-flight limit has no room: as many requests as it allows are running now. */
+    IN_FLIGHT_LIMITED(429),
     /** A budget is spent. */
     BUDGET_EXCEEDED(402),
     /**

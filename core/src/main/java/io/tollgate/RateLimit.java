@@ -1,19 +1,30 @@
 package io.tollgate;
 
 /**
- * A token maximum with its window and a request maximum with its window, independent of each other; either may be
- * absent ({@code null} window and zero maximum).
+ * A token maximum with its window, a request maximum with its window, and a maximum of requests in flight at once
+ * ({@link Metric#IN_FLIGHT}), independent of each other; any may be absent (a {@code null} window and a zero
+ * maximum; a zero in-flight maximum), not all.
  *
  * <p>Immutable and thread-safe.
  */
-public record RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, WindowSpec requestWindow) {
+public record RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, WindowSpec requestWindow,
+                        long inFlightMax) {
 
     public RateLimit {
         checkPair("RateLimit.tokenMax", tokenMax, tokenWindow);
         checkPair("RateLimit.requestMax", requestMax, requestWindow);
-        if (tokenWindow == null && requestWindow == null) {
-            throw new IllegalArgumentException("RateLimit: needs a token limit, a request limit or both");
+        if (inFlightMax < 0) {
+            throw new IllegalArgumentException("RateLimit.inFlightMax: " + inFlightMax + " must not be negative");
         }
+        if (tokenWindow == null && requestWindow == null && inFlightMax == 0) {
+            throw new IllegalArgumentException("RateLimit: needs a token limit, a request limit, an in-flight limit "
+                    + "or several");
+        }
+    }
+
+    /** Without an in-flight limit. */
+    public RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, WindowSpec requestWindow) {
+        this(tokenMax, tokenWindow, requestMax, requestWindow, 0);
     }
 
     private static void checkPair(String field, long max, WindowSpec window) {
@@ -37,12 +48,17 @@ public record RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, 
         return requestWindow != null;
     }
 
+    public boolean hasInFlightLimit() {
+        return inFlightMax > 0;
+    }
+
     /** Builds a {@link RateLimit}; not thread-safe. */
     public static final class Builder {
         private long tokenMax;
         private WindowSpec tokenWindow;
         private long requestMax;
         private WindowSpec requestWindow;
+        private long inFlightMax;
 
         private Builder() {
         }
@@ -69,8 +85,17 @@ public record RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, 
             return this;
         }
 
+        /**
+         * At most {@code max} requests in flight at once across every replica, e.g. {@code inFlight(20)} for a
+         * provider that allows 20 concurrent streams.
+         */
+        public Builder inFlight(long max) {
+            this.inFlightMax = max;
+            return this;
+        }
+
         public RateLimit build() {
-            return new RateLimit(tokenMax, tokenWindow, requestMax, requestWindow);
+            return new RateLimit(tokenMax, tokenWindow, requestMax, requestWindow, inFlightMax);
         }
     }
 }

@@ -78,6 +78,8 @@ public final class UsageTracker {
                 case REQUESTS -> reservation == null && ends ? 1 : 0;
                 case TOKENS -> usage ? update.tokens() : 0;
                 case COST -> usage ? update.cost().nanos() : 0;
+                // held at check time, given back when the request ends
+                case IN_FLIGHT -> 0;
             };
             amounts[i] = amount;
             any |= amount > 0;

@@ -190,7 +190,8 @@ class ConfigLoaderTest {
                                         List.of(new Budget(Money.parse("1"), rolling("12h"))),
                                         new RateLimit(100, rolling("1.5s"), 0, null))),
                         List.of(), null))
-                .user(new User("u1", List.of(), new RateLimit(10, rolling("1m"), 2, rolling("1s"))))
+                .user(new User("u1", List.of(), new RateLimit(10, rolling("1m"), 2, rolling("1s"), 4)))
+                .user(new User("u2", List.of(), RateLimit.builder().inFlight(3).build()))
                 .modelConfig(new ModelConfig("m1", "*", null, ModelConfig.Scope.VIRTUAL_KEY, "k2",
                         List.of(new Budget(Money.parse("0.5"), rolling("1d"))), null))
                 .modelConfig(new ModelConfig("m2", "gpt-4o", "openai", ModelConfig.Scope.USER, "u1",
@@ -352,7 +353,7 @@ class ConfigLoaderTest {
                 Arguments.of("{'users': [{'id': 'u', 'rateLimit': {'requestMax': 1, 'requestPeriod': '1m'}}]}",
                         "users[0].rateLimit.requestPeriod: unknown field (expected one of tokenMax, "
                                 + "tokenResetPeriod, tokenCalendar, tokenZone, tokenAnchor, requestMax, "
-                                + "requestResetPeriod, requestCalendar, requestZone, requestAnchor)"),
+                                + "requestResetPeriod, requestCalendar, requestZone, requestAnchor, inFlightMax)"),
                 // wrong types
                 Arguments.of("{'users': [{'id': 'u', 'rateLimit': {'requestMax': 'ten', 'requestResetPeriod': '1m'}}]}",
                         "users[0].rateLimit.requestMax: expected a whole number, got 'ten'"),
@@ -419,7 +420,7 @@ class ConfigLoaderTest {
                 Arguments.of("{'users': [{'id': 'u', 'rateLimit': {'requestMax': 10}}]}",
                         "users[0].rateLimit: RateLimit.requestMax: 10 has no reset period"),
                 Arguments.of("{'users': [{'id': 'u', 'rateLimit': {}}]}",
-                        "users[0].rateLimit: RateLimit: needs a token limit, a request limit or both"),
+                        "users[0].rateLimit: RateLimit: needs a token limit, a request limit, an in-flight limit or several"),
                 Arguments.of("{'users': [{'id': 'u', 'budgets': [{'max': '0'}]}]}",
                         "users[0].budgets[0]: Budget.max: $0.000000000 must be positive"),
                 Arguments.of("{'virtualKeys': [{'id': 'k'}]}",

@@ -12,6 +12,7 @@ import io.tollgate.RateLimit;
 import io.tollgate.Team;
 import io.tollgate.User;
 import io.tollgate.VirtualKey;
+import io.tollgate.WindowSpec;
 import io.tollgate.spi.CounterOps;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -128,6 +129,9 @@ public final class LimitResolver {
         for (Budget budget : budgets) {
             add(limits, new Limit(holder, Metric.COST, budget.max().nanos(), budget.window()));
         }
+        if (rateLimit != null && rateLimit.hasInFlightLimit()) {
+            add(limits, new Limit(holder, Metric.IN_FLIGHT, rateLimit.inFlightMax(), WindowSpec.unbounded()));
+        }
     }
 
     // Two limits on one counter would count it twice; the stricter one stands for both.
@@ -179,7 +183,7 @@ public final class LimitResolver {
 
         /**
          * The ops that reserve a request: one request slot kept at each request limit, the estimates held at each
-         * token and cost limit.
+         * token and cost limit, one slot held at each in-flight limit.
          */
         public CounterOps reserveOps(long estimatedTokens, long estimatedCostNanos) {
             ReserveOps cached = last;
@@ -194,6 +198,7 @@ public final class LimitResolver {
                     case REQUESTS -> amounts[i] = 1;
                     case TOKENS -> holds[i] = estimatedTokens;
                     case COST -> holds[i] = estimatedCostNanos;
+                    case IN_FLIGHT -> holds[i] = 1;
                 }
             }
             CounterOps ops = CounterOps.of(limits, amounts, holds);

@@ -339,6 +339,10 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
             owner.lock.lock();
             try {
                 for (Series series : owner.series) {
+                    // requests in flight live with their leases: a snapshot of them would outlive both
+                    if (series.id.metric() == Metric.IN_FLIGHT) {
+                        continue;
+                    }
                     for (Cell cell : series.cells) {
                         if (cell.changedAt > since) {
                             found.add(new CounterSnapshot(series.id, cell.window, cell.value, version));
@@ -356,7 +360,7 @@ public final class InMemoryGovernanceStore implements GovernanceStore {
     public void restore(Collection<CounterSnapshot> snapshots) {
         long now = clock.millis();
         for (CounterSnapshot snapshot : snapshots) {
-            if (snapshot.window().endMillis() <= now) {
+            if (snapshot.window().endMillis() <= now || snapshot.counter().metric() == Metric.IN_FLIGHT) {
                 continue;
             }
             CounterId id = snapshot.counter();

@@ -45,15 +45,16 @@ class LimitResolverTest {
     }
 
     @Test
-    void limitsComeInHierarchyOrderAndWithinAHolderRequestsTokensThenCost() {
-        VirtualKey vk = key("vk").team("team").rateLimit(BOTH).budget(DAILY.get(0))
-                .provider(new ProviderConfig("openai", Set.of("*"), Set.of(), DAILY, BOTH)).build();
+    void limitsComeInHierarchyOrderAndWithinAHolderRequestsTokensCostThenInFlight() {
+        RateLimit all = RateLimit.builder().requests(10, "1m").tokens(1_000, "1m").inFlight(3).build();
+        VirtualKey vk = key("vk").team("team").rateLimit(all).budget(DAILY.get(0))
+                .provider(new ProviderConfig("openai", Set.of("*"), Set.of(), DAILY, all)).build();
         GovernanceConfig config = GovernanceConfig.builder()
-                .customer(new Customer("customer", DAILY, BOTH))
-                .team(new Team("team", "customer", DAILY, BOTH))
+                .customer(new Customer("customer", DAILY, all))
+                .team(new Team("team", "customer", DAILY, all))
                 .virtualKey(vk)
-                .user(new User("user", DAILY, BOTH))
-                .modelConfig(ModelConfig.global("model", "gpt-4o", null, DAILY, BOTH))
+                .user(new User("user", DAILY, all))
+                .modelConfig(ModelConfig.global("model", "gpt-4o", null, DAILY, all))
                 .build();
 
         List<Limit> limits = new LimitResolver(config).limits(vk, "user", "openai", "gpt-4o");

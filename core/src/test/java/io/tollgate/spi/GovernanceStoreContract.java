@@ -392,6 +392,79 @@ public abstract class GovernanceStoreContract {
         }
     }
 
+    // ---------------------------------------------------------------- requests in flight
+
+    @Test
+    void anInFlightLimitAdmitsItsMaximumAtOnceAndASlotComesBackWhenARequestEnds() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, RateLimit.builder().inFlight(2).build());
+        Decision first = f.check();
+        Decision second = f.check();
+        assertThat(first.allowed()).isTrue();
+        assertThat(second.allowed()).isTrue();
+
+        Decision third = f.check();
+        assertThat(third.outcome()).isEqualTo(Outcome.IN_FLIGHT_LIMITED);
+        assertThat(third.httpStatus()).isEqualTo(429);
+        assertThat(third.retryAfter()).isPresent();
+        assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isEqualTo(2);
+
+        // a chunk that does not end the stream keeps the slot
+        assertThat(f.charge(f.usage("r1").chunk(0).streaming(false, true).tokens(5)
+                .reservation(first.reservation().orElseThrow()))).isEqualTo(ChargeOutcome.NOTHING_TO_CHARGE);
+        assertThat(f.check().outcome()).isEqualTo(Outcome.IN_FLIGHT_LIMITED);
+        // the final one gives it back
+        f.charge(f.usage("r1").chunk(1).streaming(true, true).tokens(5).reservation(first.reservation().orElseThrow()));
+        assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isEqualTo(1);
+        assertThat(f.check().allowed()).isTrue();
+        assertThat(f.check().outcome()).isEqualTo(Outcome.IN_FLIGHT_LIMITED);
+    }
+
+    @Test
+    void anInFlightSlotWhoseRequestNeverEndsComesBackWhenItsLeaseExpires() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, RateLimit.builder().inFlight(1).build());
+        assertThat(f.check().allowed()).isTrue();
+        assertThat(f.check().outcome()).isEqualTo(Outcome.IN_FLIGHT_LIMITED);
+
+        clock.advance(store.leaseDuration().plusSeconds(1));
+
+        assertThat(f.check().allowed()).isTrue();
+        assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isEqualTo(1);
+    }
+
+    @Test
+    void inFlightIsNeverPassedUnderConcurrencyAndEndsAtZero() throws Exception {
+        int max = 5;
+        Fixture f = fixture().limit(VIRTUAL_KEY, RateLimit.builder().inFlight(max).build())
+                .limit(TEAM, RateLimit.builder().inFlight(max + 2).build());
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        int admitted = admitted(16, 2_000, i -> {
+            Decision decision = f.check();
+            if (decision.allowed()) {
+                // measured between the admission and the charge, inside the time the store held the slot
+                most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                Thread.yield();
+                inFlight.decrementAndGet();
+                f.charge(f.usage("c" + i).tokens(1).reservation(decision.reservation().orElseThrow()));
+            }
+            return decision;
+        });
+
+        assertThat(most.get()).as("requests in flight at once, as the test saw them").isBetween(1, max);
+        assertThat(admitted).isPositive();
+        assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isZero();
+        assertThat(used(f.holder(TEAM), Metric.IN_FLIGHT, WindowSpec.unbounded())).isZero();
+    }
+
+    @Test
+    void inFlightCountersStayOutOfSnapshots() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, RateLimit.builder().requests(10, HOUR).inFlight(3).build());
+        assertThat(f.check().allowed()).isTrue();
+
+        assertThat(store.changes().counters()).extracting(snapshot -> snapshot.counter().metric())
+                .contains(Metric.REQUESTS).doesNotContain(Metric.IN_FLIGHT);
+    }
+
     // ---------------------------------------------------------------- concurrency
 
     @Test

@@ -220,11 +220,14 @@ final class ConfigFormat {
         }
     }
 
-    /** Each maximum has its window in the fields of the same prefix; an absent maximum is 0 (no limit). */
+    /**
+     * Each maximum has its window in the fields of the same prefix (an in-flight maximum has none); an absent maximum
+     * is 0 (no limit).
+     */
     record RateLimitDoc(Long tokenMax, String tokenResetPeriod, Boolean tokenCalendar, ZoneId tokenZone,
                         Instant tokenAnchor,
                         Long requestMax, String requestResetPeriod, Boolean requestCalendar, ZoneId requestZone,
-                        Instant requestAnchor) {
+                        Instant requestAnchor, Long inFlightMax) {
 
         RateLimit toModel() {
             WindowSpec tokenWindow = new WindowFields(tokenResetPeriod, tokenCalendar, tokenZone, tokenAnchor)
@@ -232,7 +235,7 @@ final class ConfigFormat {
             WindowSpec requestWindow = new WindowFields(requestResetPeriod, requestCalendar, requestZone,
                     requestAnchor).toWindow("request");
             return new RateLimit(tokenMax == null ? 0 : tokenMax, tokenWindow,
-                    requestMax == null ? 0 : requestMax, requestWindow);
+                    requestMax == null ? 0 : requestMax, requestWindow, inFlightMax == null ? 0 : inFlightMax);
         }
 
         static RateLimitDoc of(RateLimit limit) {
@@ -241,7 +244,8 @@ final class ConfigFormat {
             return new RateLimitDoc(limit.hasTokenLimit() ? limit.tokenMax() : null,
                     t.resetPeriod(), t.calendar(), t.zone(), t.anchor(),
                     limit.hasRequestLimit() ? limit.requestMax() : null,
-                    r.resetPeriod(), r.calendar(), r.zone(), r.anchor());
+                    r.resetPeriod(), r.calendar(), r.zone(), r.anchor(),
+                    limit.hasInFlightLimit() ? limit.inFlightMax() : null);
         }
     }
 

@@ -7,6 +7,7 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.SetArgs;
 import io.tollgate.CounterId;
+import io.tollgate.Metric;
 import io.tollgate.StoreException;
 import io.tollgate.Window;
 import io.tollgate.WindowSpec;
@@ -184,6 +185,10 @@ public final class ChangeReader {
                             }
                         }
                         Touched counter = batch.get(i).getValue();
+                        if (counter.counter().metric() == Metric.IN_FLIGHT) {
+                            // requests in flight live with their leases: a snapshot of them would outlive both
+                            continue;
+                        }
                         snapshots.add(new CounterSnapshot(counter.counter(), counter.window(), value,
                                 reply.version()));
                     }

@@ -2,6 +2,7 @@ package io.tollgate.redis.internal;
 
 import io.lettuce.core.SetArgs;
 import io.tollgate.Limit;
+import io.tollgate.Metric;
 import io.tollgate.StoreException;
 import io.tollgate.Window;
 import io.tollgate.spi.CounterSnapshot;
@@ -250,7 +251,9 @@ public final class DataLossRestore implements AutoCloseable {
             List<CounterSnapshot> mine = new ArrayList<>();
             if (snapshots != null) {
                 for (CounterSnapshot snapshot : snapshots) {
-                    if (snapshot != null && isLost[keys.tagOf(snapshot.counter().holder())]) {
+                    // requests in flight live with their leases, which the loss took: they start again at zero
+                    if (snapshot != null && isLost[keys.tagOf(snapshot.counter().holder())]
+                            && snapshot.counter().metric() != Metric.IN_FLIGHT) {
                         mine.add(snapshot);
                     }
                 }

@@ -98,7 +98,9 @@ public final class DenialCache {
         for (int j = 0; j < group.size(); j++) {
             int i = group.index(j);
             LimitPlan plan = group.plan(j);
-            if (CounterOp.fits(used[j], ops.amount(i) + ops.hold(i), plan.limit().max())) {
+            // a slot in flight frees when any replica's request ends: not worth a false denial
+            if (plan.limit().metric() == Metric.IN_FLIGHT
+                    || CounterOp.fits(used[j], ops.amount(i) + ops.hold(i), plan.limit().max())) {
                 continue;
             }
             long end = windows.windows()[j].isUnbounded() ? Long.MAX_VALUE

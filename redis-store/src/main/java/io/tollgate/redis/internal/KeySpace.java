@@ -244,6 +244,7 @@ public final class KeySpace {
             case REQUESTS -> "requests";
             case TOKENS -> "tokens";
             case COST -> "cost";
+            case IN_FLIGHT -> "inflight";
         };
     }
 
