@@ -31,7 +31,7 @@ final class ConfigFixtures {
         return new Customer("acme", "Acme Corp", List.of(
                 Budget.calendar(Money.parse("10.50"), "1d", ZoneId.of("UTC")),
                 Budget.calendar(Money.parse("$300"), "1M", ZoneId.of("Europe/Paris"))),
-                RateLimit.builder().tokens(100_000, "1m").requests(600, "1m").build());
+                RateLimit.builder().tokens(100_000, "1m").requests(600, "1m").inFlight(50).build());
     }
 
     static Customer globex() {

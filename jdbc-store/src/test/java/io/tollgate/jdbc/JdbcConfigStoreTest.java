@@ -79,7 +79,8 @@ class JdbcConfigStoreTest {
         VirtualKey key1 = VirtualKey.builder("vk-1").secret("sk-rotated").team("research").customer(null)
                 .provider(new ProviderConfig("anthropic", Set.of("claude"), Set.of(), List.of(), null))
                 .build();
-        User alice = new User("alice@example.com", List.of(), RateLimit.builder().requests(1, "1s").build());
+        User alice = new User("alice@example.com", List.of(), RateLimit.builder().requests(1, "1s").inFlight(4)
+                .build());
         ModelConfig o1 = new ModelConfig("mc-o1-alice", "o1-pro", null, ModelConfig.Scope.USER, "alice@example.com",
                 List.of(), RateLimit.builder().requests(2, "1m").build());
         assertThat(store.putCustomer(acme)).isTrue();

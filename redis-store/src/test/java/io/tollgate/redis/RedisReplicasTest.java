@@ -15,6 +15,8 @@ import io.tollgate.Metric;
 import io.tollgate.RateLimit;
 import io.tollgate.ResetPeriod;
 import io.tollgate.Team;
+import io.tollgate.UsageTracker;
+import io.tollgate.UsageUpdate;
 import io.tollgate.VirtualKey;
 import io.tollgate.Window;
 import io.tollgate.WindowSpec;
@@ -143,6 +145,62 @@ class RedisReplicasTest {
             long storeTime = TestStores.reserve(store).storeTimeMillis();
             assertThat(storeTime).isBetween(later, redisTime(redis));
         }
+    }
+
+    @Test
+    void requestsInFlightNeverPassTheirLimitAcrossSixteenThreadsOfFourReplicas() throws Exception {
+        int max = 12;
+        GovernanceConfig config = GovernanceConfig.builder()
+                .team(new Team("team", null, List.of(), RateLimit.builder().inFlight(max).build()))
+                .virtualKey(VirtualKey.builder("vk-1").secret("sk-replicas-flight").team("team")
+                        .rateLimit(RateLimit.builder().inFlight(max + 4).build()).build())
+                .build();
+        List<BudgetResolver> replicas = replicas(config, i -> Clock.systemUTC());
+        List<UsageTracker> trackers = stores.stream().map(store -> UsageTracker.create(store, config)).toList();
+        CheckRequest request = request("sk-replicas-flight");
+        int threads = REPLICAS * 16;
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        AtomicInteger admitted = new AtomicInteger();
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int replica = t % REPLICAS;
+                workers.add(pool.submit(() -> {
+                    for (int i = next.getAndIncrement(); i < ATTEMPTS; i = next.getAndIncrement()) {
+                        Decision decision = replicas.get(replica).check(request);
+                        if (!decision.allowed()) {
+                            continue;
+                        }
+                        admitted.incrementAndGet();
+                        // measured between the admission and the charge, inside the time Redis held the slot
+                        most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                        Thread.sleep(1);
+                        inFlight.decrementAndGet();
+                        trackers.get(replica).charge(UsageUpdate.builder().virtualKey("sk-replicas-flight")
+                                .provider("openai").model("gpt-4o").requestId("flight-" + i).tokens(1)
+                                .reservation(decision.reservation().orElseThrow()).build());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> worker : workers) {
+                worker.get(2, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        System.out.printf("in flight across %d replicas x 16 threads: %d admitted of %d, at most %d at once "
+                + "(limit %d)%n", REPLICAS, admitted.get(), ATTEMPTS, most.get(), max);
+
+        assertThat(most.get()).as("requests in flight at once, as the test saw them").isBetween(2, max);
+        assertThat(admitted.get()).isGreaterThan(ATTEMPTS / 10);
+        Limit team = new Limit(Holder.team("team"), Metric.IN_FLIGHT, max, WindowSpec.unbounded());
+        Limit key = new Limit(Holder.virtualKey("vk-1"), Metric.IN_FLIGHT, max + 4, WindowSpec.unbounded());
+        assertThat(used(team)).as("every slot given back").isZero();
+        assertThat(used(key)).isZero();
     }
 
     /** A minute window that began five seconds ago, so that the test runs inside one window. */

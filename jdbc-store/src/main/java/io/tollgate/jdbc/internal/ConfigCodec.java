@@ -67,7 +67,8 @@ public final class ConfigCodec {
             Map<LimitKey, RateLimit> rateLimits = new HashMap<>();
             for (RateLimitRow row : dao.selectRateLimits()) {
                 rateLimits.put(new LimitKey(row.holderKind(), row.holderId(), row.provider()), new RateLimit(row.tokenMax(),
-                        window(row.tokenWindowId()), row.requestMax(), window(row.requestWindowId())));
+                        window(row.tokenWindowId()), row.requestMax(), window(row.requestWindowId()),
+                        row.inFlightMax()));
             }
             Limits limits = new Limits(budgets, rateLimits);
 
@@ -396,7 +397,8 @@ public final class ConfigCodec {
             }
             if (rateLimit != null) {
                 rateLimits.add(new RateLimitRow(key.holderKind(), key.holderId(), key.provider(), rateLimit.tokenMax(),
-                        windowId(rateLimit.tokenWindow()), rateLimit.requestMax(), windowId(rateLimit.requestWindow())));
+                        windowId(rateLimit.tokenWindow()), rateLimit.requestMax(), windowId(rateLimit.requestWindow()),
+                        rateLimit.inFlightMax()));
             }
         }
 

@@ -42,8 +42,8 @@ public final class ConfigRows {
                             String windowId) {
     }
 
-    /** A window id of null (with a maximum of 0) means no limit of that kind. */
+    /** A window id of null (with a maximum of 0) means no limit of that kind; an in-flight maximum of 0, none. */
     public record RateLimitRow(String holderKind, String holderId, String provider, long tokenMax, String tokenWindowId,
-                               long requestMax, String requestWindowId) {
+                               long requestMax, String requestWindowId, long inFlightMax) {
     }
 }

@@ -122,7 +122,7 @@ class PreludeTest {
             for (int i = 0; i < 6; i++) {
                 WindowSpec spec = switch (i % 3) {
                     case 0 -> WindowSpec.rolling(ResetPeriod.of(0, random.nextInt(3), 1 + (random.nextLong() >>> 30)),
-                            Instant.ofEpochMilli(random.nextLong() >> random.nextInt(20)));
+                            Instant.ofEpochMilli(random.nextLong() >> (12 + random.nextInt(20))));
                     case 1 -> WindowSpec.calendar(ResetPeriod.parse("1M"), ZoneId.of("America/New_York"));
                     default -> WindowSpec.unbounded();
                 };
