@@ -1,6 +1,7 @@
 package io.tollgate.jdbc;
 
 import io.tollgate.GovernanceConfig;
+import io.tollgate.StoreException;
 import io.tollgate.jdbc.internal.OutageLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,11 +19,16 @@ import java.util.function.Supplier;
  *
  * <p>A daemon thread polls the version row every poll interval and reloads the whole configuration when the version
  * changed. When a poll fails, the last configuration stays in use; the failure is logged once per outage (WARN), and
- * the recovery once (INFO).
+ * the recovery once (INFO). A watcher given a fallback starts from it when the database cannot be reached at start
+ * ({@link #version()} is then {@value #NOT_LOADED}) and switches to the database's configuration at the first poll
+ * that reaches it.
  *
  * <p>Thread-safe. Close it to stop the thread.
  */
 public final class ConfigWatcher implements Supplier<GovernanceConfig>, AutoCloseable {
+
+    /** The {@link #version()} while the fallback given at start is in use. */
+    public static final long NOT_LOADED = -1;
 
     private static final Logger LOG = LoggerFactory.getLogger(ConfigWatcher.class);
 
@@ -31,13 +37,14 @@ public final class ConfigWatcher implements Supplier<GovernanceConfig>, AutoClos
     private final OutageLog outage;
     private volatile JdbcConfigStore.VersionedConfig state;
 
-    ConfigWatcher(JdbcConfigStore store, Duration pollInterval, Clock clock) {
+    /** {@code fallback}: the configuration to start from if the database cannot be reached now, or null to fail. */
+    ConfigWatcher(JdbcConfigStore store, Duration pollInterval, Clock clock, GovernanceConfig fallback) {
         if (pollInterval == null || pollInterval.isNegative() || pollInterval.isZero()) {
             throw new IllegalArgumentException("pollInterval: " + pollInterval + " must be positive");
         }
         this.store = store;
         this.outage = new OutageLog(LOG, "Polling the Tollgate configuration version", clock);
-        this.state = store.loadVersioned();
+        this.state = firstLoad(fallback);
         this.executor = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "tollgate-config-watcher");
             thread.setDaemon(true);
@@ -58,15 +65,27 @@ public final class ConfigWatcher implements Supplier<GovernanceConfig>, AutoClos
         return state.config();
     }
 
-    /** The version of {@link #current()}. */
+    /** The version of {@link #current()}, or {@value #NOT_LOADED} while the fallback given at start is in use. */
     public long version() {
         return state.version();
+    }
+
+    private JdbcConfigStore.VersionedConfig firstLoad(GovernanceConfig fallback) {
+        try {
+            return store.loadVersioned();
+        } catch (StoreException e) {
+            if (fallback == null) {
+                throw e;
+            }
+            outage.failed(e, "Using the fallback configuration given at start until a load succeeds");
+            return new JdbcConfigStore.VersionedConfig(fallback, NOT_LOADED);
+        }
     }
 
     private void poll() {
         // Every exception is caught: one escaping would cancel the schedule for good.
         try {
-            if (store.readVersion() != state.version()) {
+            if (state.version() == NOT_LOADED || store.readVersion() != state.version()) {
                 JdbcConfigStore.VersionedConfig loaded = store.loadVersioned();
                 state = loaded;
                 LOG.info("Loaded Tollgate configuration version {}: {}", loaded.version(), loaded.config());

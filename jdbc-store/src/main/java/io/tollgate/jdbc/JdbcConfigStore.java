@@ -96,7 +96,29 @@ public final class JdbcConfigStore {
      * @throws StoreException if the first load fails
      */
     public ConfigWatcher watch(Duration pollInterval) {
-        return new ConfigWatcher(this, pollInterval, clock);
+        return new ConfigWatcher(this, pollInterval, clock, null);
+    }
+
+    /**
+     * A watcher that polls the version every second, and starts from {@code fallback} if the database cannot be
+     * reached now (a gateway that must start during a database outage); see {@link #watch(Duration, GovernanceConfig)}.
+     */
+    public ConfigWatcher watch(GovernanceConfig fallback) {
+        return watch(Duration.ofSeconds(1), fallback);
+    }
+
+    /**
+     * A watcher that polls the version every {@code pollInterval} and reloads the configuration when it changed; if the
+     * database cannot be reached now, it starts from {@code fallback} (its {@link ConfigWatcher#version()} is then
+     * {@link ConfigWatcher#NOT_LOADED}) and switches to the database's configuration at the first poll that reaches
+     * it. For this the store must be built without migration ({@code builder(dataSource).migrate(false)}: a migration
+     * needs the database) over a pool that starts while the database is down (HikariCP:
+     * {@code initializationFailTimeout} -1).
+     *
+     * @throws ConfigException if the database answers with a configuration that is not valid
+     */
+    public ConfigWatcher watch(Duration pollInterval, GovernanceConfig fallback) {
+        return new ConfigWatcher(this, pollInterval, clock, Objects.requireNonNull(fallback, "fallback"));
     }
 
     /** Adds the customer, or replaces the one with its id. */

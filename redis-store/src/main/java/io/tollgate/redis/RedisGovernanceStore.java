@@ -1,18 +1,17 @@
 package io.tollgate.redis;
 
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
 import io.tollgate.Limit;
 import io.tollgate.StoreException;
 import io.tollgate.redis.internal.ChangeReader;
+import io.tollgate.redis.internal.Connector;
 import io.tollgate.redis.internal.DataLossRestore;
 import io.tollgate.redis.internal.DenialCache;
 import io.tollgate.redis.internal.GroupCalls;
@@ -116,15 +115,16 @@ import java.util.function.Supplier;
  * <p>Thread-safe. One connection, opened from the user's client (or passed in) and shared by every caller: Lettuce
  * pipelines concurrent commands (a cluster connection keeps one connection per node). The returned stages complete
  * on Lettuce's event-loop threads: a caller must not block in a dependent stage. {@link #close()} closes the
- * connection the store opened, never the user's client.
+ * connection the store opened, never the user's client. A store built from a client while Redis is down starts all
+ * the same and connects once Redis answers (see {@link Builder#build()}).
  */
 public final class RedisGovernanceStore implements GovernanceStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisGovernanceStore.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
-    private final StatefulConnection<String, String> connection;
-    private final boolean ownsConnection;
+    private final Connector connector;
+    private final boolean cluster;
     private final RedisStoreOptions options;
     private final PlanCache plans;
     private final RedisCalls calls;
@@ -134,11 +134,9 @@ public final class RedisGovernanceStore implements GovernanceStore {
     private final GroupCalls groupCalls;
     private final SlotGroups groups;
 
-    private RedisGovernanceStore(StatefulConnection<String, String> connection,
-                                 RedisClusterAsyncCommands<String, String> commands, boolean cluster,
-                                 boolean ownsConnection, RedisStoreOptions options) {
-        this.connection = connection;
-        this.ownsConnection = ownsConnection;
+    private RedisGovernanceStore(Connector connector, boolean cluster, RedisStoreOptions options) {
+        this.connector = connector;
+        this.cluster = cluster;
         this.options = options;
         KeySpace keys = cluster ? KeySpace.cluster(options.keyPrefix(), options.placement())
                 : KeySpace.standalone(options.keyPrefix());
@@ -146,7 +144,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
         String storeId = Long.toHexString(ThreadLocalRandom.current().nextLong());
         StoreClock clock = new StoreClock(options.clock(), options.testTimeSource());
         this.plans = new PlanCache(keys, retention);
-        this.calls = new RedisCalls(commands, cluster, options.commandTimeout());
+        this.calls = new RedisCalls(connector, cluster, options.commandTimeout());
         this.changes = new ChangeReader(calls, keys, clock, options.sweepInterval().toMillis(), storeId);
         this.restore = new DataLossRestore(calls, keys, clock, options.snapshotSource(), retention, changes,
                 options.keyPrefix());
@@ -181,10 +179,8 @@ public final class RedisGovernanceStore implements GovernanceStore {
      */
     public static Builder builder(RedisClusterClient client) {
         Objects.requireNonNull(client, "client");
-        return new Builder(() -> {
-            warnWithoutTopologyRefresh(client);
-            return client.connect(StringCodec.UTF8);
-        }, null, true);
+        warnWithoutTopologyRefresh(client);
+        return new Builder(() -> client.connect(StringCodec.UTF8), null, true);
     }
 
     /** A store on a Redis Cluster connection the user opened and keeps: closing the store does not close it. */
@@ -286,15 +282,12 @@ public final class RedisGovernanceStore implements GovernanceStore {
     public void close() {
         restore.close();
         calls.close();
-        if (ownsConnection) {
-            connection.close();
-        }
+        connector.close();
     }
 
     @Override
     public String toString() {
-        return "RedisGovernanceStore[" + options.keyPrefix() + (connection instanceof StatefulRedisClusterConnection
-                ? ", cluster]" : "]");
+        return "RedisGovernanceStore[" + options.keyPrefix() + (cluster ? ", cluster]" : "]");
     }
 
     /**
@@ -347,39 +340,31 @@ public final class RedisGovernanceStore implements GovernanceStore {
 
         /**
          * Opens the store's connection (if built from a client), loads the scripts and, on a Redis without data,
-         * restores it, so that the first calls need neither.
-         *
-         * @throws StoreException if Redis cannot be reached
+         * restores it, so that the first calls need neither. If Redis cannot be reached, the store is built all the
+         * same: its calls fail at once with a {@link StoreException} (for the failure policy of a resilient store to
+         * answer) while it tries to connect in the background, and it gets ready as above once Redis answers.
          */
         public RedisGovernanceStore build() {
-            RedisGovernanceStore store;
+            Connector connector;
             if (connection != null) {
-                store = new RedisGovernanceStore(connection, commandsOf(connection), cluster, false, options);
+                connector = Connector.given(connection, options.keyPrefix());
             } else {
-                StatefulConnection<String, String> opened;
-                try {
-                    opened = connect.get();
-                } catch (RedisException e) {
-                    throw StoreException.unavailable(RedisCalls.STORE, "connect", e);
-                }
-                // commands abandoned by a caller's timeout should not linger in Lettuce either
-                opened.setTimeout(options.commandTimeout());
-                store = new RedisGovernanceStore(opened, commandsOf(opened), cluster, true, options);
+                Duration timeout = options.commandTimeout();
+                connector = Connector.opening(() -> {
+                    StatefulConnection<String, String> opened = connect.get();
+                    // commands abandoned by a caller's timeout should not linger in Lettuce either
+                    opened.setTimeout(timeout);
+                    return opened;
+                }, options.keyPrefix());
             }
+            RedisGovernanceStore store = new RedisGovernanceStore(connector, cluster, options);
             try {
-                store.warmUp();
+                connector.start(store::warmUp);
             } catch (RuntimeException e) {
                 store.close();
                 throw e;
             }
             return store;
-        }
-
-        private static RedisClusterAsyncCommands<String, String> commandsOf(StatefulConnection<String, String> c) {
-            if (c instanceof StatefulRedisClusterConnection<String, String> clustered) {
-                return clustered.async();
-            }
-            return ((StatefulRedisConnection<String, String>) c).async();
         }
     }
 }

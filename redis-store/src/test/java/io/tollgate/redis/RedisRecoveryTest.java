@@ -172,4 +172,40 @@ class RedisRecoveryTest {
             assertThat(reserve(store, CounterOp.take(REQUESTS, 1)).admitted()).isFalse();
         }
     }
+
+    @Test
+    void aStoreBuiltWhileRedisIsDownFailsAtOnceThenConnectsAndRestoresWhenRedisStarts() throws InterruptedException {
+        List<CounterSnapshot> persisted = new CopyOnWriteArrayList<>();
+        try (RedisGovernanceStore before = RedisGovernanceStore.builder(client).build()) {
+            reserve(before, CounterOp.take(REQUESTS, 3));
+            persisted.addAll(before.changes().counters());
+        }
+        server.kill();
+
+        try (RedisGovernanceStore store = RedisGovernanceStore.builder(client)
+                .options(RedisStoreOptions.builder().snapshotSource(now -> List.copyOf(persisted))
+                        .commandTimeout(Duration.ofSeconds(1)).build()).build()) {
+            CompletableFuture<ReserveResult> whileDown = store.reserve(List.of(CounterOp.take(REQUESTS, 1)))
+                    .toCompletableFuture();
+            assertThat(whileDown).as("failed at once, not after the command timeout").isCompletedExceptionally();
+            assertThat(TestStores.failureOf(() -> whileDown)).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("connect");
+
+            server.restart();
+            ReserveResult after = null;
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (after == null && System.nanoTime() < deadline) {
+                try {
+                    after = store.reserve(List.of(CounterOp.take(REQUESTS, 1))).toCompletableFuture().join();
+                } catch (RuntimeException e) {
+                    assertThat(e).hasCauseInstanceOf(StoreException.class);
+                    Thread.sleep(50);
+                }
+            }
+            assertThat(after).as("connected within 20 s of Redis starting").isNotNull();
+            assertThat(after.admitted()).isTrue();
+            assertThat(after.counters().get(0).used()).as("restored from the snapshot before this call").isEqualTo(3);
+            assertThat(join(store.read(List.of(REQUESTS))).get(0).used()).isEqualTo(4);
+        }
+    }
 }

@@ -43,26 +43,27 @@ public final class RedisCalls implements AutoCloseable {
     private static final List<String> TRANSIENT = List.of("LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN",
             "TRYAGAIN", "READONLY", "NOREPLICAS", "MOVED", "ASK");
 
-    private final RedisClusterAsyncCommands<String, String> commands;
+    private final Connector connector;
     private final boolean cluster;
     private final Duration timeout;
     private final Deadlines deadlines;
 
     /**
-     * @param commands the connection's commands: a standalone connection's, or a cluster connection's (which route
-     *                 every command by its first key)
-     * @param cluster  whether {@code commands} are a cluster connection's
+     * @param connector the store's connection: a standalone one, or a cluster one (which routes every command by its
+     *                  first key)
+     * @param cluster   whether {@code connector} holds a cluster connection
      */
-    public RedisCalls(RedisClusterAsyncCommands<String, String> commands, boolean cluster, Duration timeout) {
-        this.commands = commands;
+    public RedisCalls(Connector connector, boolean cluster, Duration timeout) {
+        this.connector = connector;
         this.cluster = cluster;
         this.timeout = timeout;
         this.deadlines = new Deadlines(timeout.toNanos(), (call, operation) -> call.completeExceptionally(
                 StoreException.timeout(STORE, operation, timeout, null)), "tollgate-redis-deadlines");
     }
 
+    /** The connection's commands; a {@link StoreException} while it has never been open. */
     public RedisClusterAsyncCommands<String, String> commands() {
-        return commands;
+        return connector.commands();
     }
 
     public Duration timeout() {
@@ -99,13 +100,13 @@ public final class RedisCalls implements AutoCloseable {
             if (cluster) {
                 return dispatch(CommandType.EVAL, new ScriptArgs(script.source(), keys, args), output.get());
             }
-            return commands.scriptLoad(script.source()).toCompletableFuture()
+            return commands().scriptLoad(script.source()).toCompletableFuture()
                     .thenCompose(sha -> dispatch(CommandType.EVALSHA, new ScriptArgs(sha, keys, args), output.get()));
         }), operation);
     }
 
     private <T> CompletableFuture<T> dispatch(CommandType type, ScriptArgs args, ScriptOutput<T> output) {
-        return commands.dispatch(type, output, args).toCompletableFuture();
+        return commands().dispatch(type, output, args).toCompletableFuture();
     }
 
     /**
@@ -117,7 +118,7 @@ public final class RedisCalls implements AutoCloseable {
             return;
         }
         for (LuaScript script : LuaScript.values()) {
-            await(commands.scriptLoad(script.source()), "load scripts");
+            await(commands().scriptLoad(script.source()), "load scripts");
         }
     }
 
