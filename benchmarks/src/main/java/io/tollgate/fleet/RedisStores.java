@@ -41,6 +41,10 @@ final class RedisStores extends Fleet.Stores {
             for (int i = 0; i < replicas; i++) {
                 RedisClient client = RedisClient.create(uri);
                 stores.clients.add(client);
+                if (i == 0) {
+                    // a store starts while Redis is down and connects later; a run must not
+                    client.connect().close();
+                }
                 stores.stores.add(RedisGovernanceStore.builder(client).options(options).build());
             }
             return stores;

@@ -78,7 +78,9 @@ class RedisTimeoutTest {
                     .isInstanceOf(StoreException.class);
             assertThat(failureOf(() -> store.read(List.of(LIMIT)))).isInstanceOf(StoreException.class);
         }
-        assertThatThrownBy(() -> RedisGovernanceStore.builder(client).build()).isInstanceOf(StoreException.class)
-                .hasMessageContaining("connect");
+        try (RedisGovernanceStore builtWhileDown = RedisGovernanceStore.builder(client).build()) {
+            assertThat(failureOf(() -> builtWhileDown.reserve(List.of(CounterOp.take(LIMIT, 1)))))
+                    .isInstanceOf(StoreException.class).hasMessageContaining("connect");
+        }
     }
 }

@@ -121,7 +121,7 @@ import java.util.function.Supplier;
  *       has no idempotency key) is replayed as a charge of what it took of the lost counters: the primary reports
  *       the loss before it completes the first call that the restored data answered, so every reservation this
  *       store saw acknowledged before the report was counted by the lost data only.</li>
- *   <li>Several replicas each flushing: a snapshot holds the highest value any replica wrote, so a charge this
+ *   <li>Several replicas each flushing: a snapshot holds the latest value any replica wrote, so a charge this
  *       replica acknowledged after its own last flush but before another replica's may be counted twice. Never
  *       lost; at most one flush interval of this replica's usage counted twice.</li>
  *   <li>Replay lands in the window current when it runs: usage of a window that ended during the outage counts

@@ -1,6 +1,5 @@
 package io.tollgate.redis.internal;
 
-import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
@@ -113,7 +112,8 @@ public final class Connector implements AutoCloseable {
         StatefulConnection<String, String> opened;
         try {
             opened = connect.get();
-        } catch (RedisException e) {
+        } catch (RuntimeException e) {
+            // RedisException mostly; a client shut down meanwhile throws IllegalStateException
             lastFailure = e;
             return false;
         }
