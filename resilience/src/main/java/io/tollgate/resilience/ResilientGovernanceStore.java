@@ -2,6 +2,7 @@ package io.tollgate.resilience;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.circuitbreaker.event.CircuitBreakerOnStateTransitionEvent;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
@@ -158,6 +159,8 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
     private final GovernanceStore primary;
+    private final CircuitBreakerRegistry breakerRegistry;
+    private final String breakerName;
     private final ResilientStoreOptions options;
     private final TollgateListener listener;
     private final Duration timeout;
@@ -182,7 +185,7 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         this.timeout = options.timeout() != null ? options.timeout()
                 : primary.callTimeout().orElse(DEFAULT_PRIMARY_TIMEOUT).plus(options.timeoutGuard());
         this.timeoutNanos = timeout.toNanos();
-        this.breaker = CircuitBreaker.of("tollgate-" + primary, CircuitBreakerConfig.custom()
+        CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(options.slidingWindowSize())
                 .minimumNumberOfCalls(options.minimumNumberOfCalls())
@@ -193,7 +196,11 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
                 .automaticTransitionFromOpenToHalfOpenEnabled(false)
                 .recordException(ResilientGovernanceStore::isUnavailability)
                 .writableStackTraceEnabled(false)
-                .build());
+                .build();
+        this.breakerRegistry = builder.breakerRegistry;
+        this.breakerName = builder.breakerName;
+        this.breaker = breakerRegistry == null ? CircuitBreaker.of("tollgate-" + primary, breakerConfig)
+                : breakerRegistry.circuitBreaker(breakerName, breakerConfig);
         int perTenth = Math.max(1, options.replayRate() / 10);
         this.replayPace = RateLimiter.of("tollgate-replay-" + primary, RateLimiterConfig.custom()
                 .limitRefreshPeriod(Duration.ofMillis(100))
@@ -438,6 +445,9 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
             buffer.droppedPolled(buffer.poll(left).size());
         }
         shares.close();
+        if (breakerRegistry != null) {
+            breakerRegistry.remove(breakerName);
+        }
         primary.close();
     }
 
@@ -802,6 +812,8 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         private ResilientStoreOptions options = ResilientStoreOptions.defaults();
         private TollgateListener listener = TollgateListener.NOOP;
         private RestoreWatch restoreWatch;
+        private CircuitBreakerRegistry breakerRegistry;
+        private String breakerName;
 
         private Builder(GovernanceStore primary) {
             this.primary = primary;
@@ -816,6 +828,28 @@ public final class ResilientGovernanceStore implements GovernanceStore, FlushAwa
         /** Told of calls, circuit states, buffered and replayed usage and data losses; none by default. */
         public Builder listener(TollgateListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Registers this store's circuit breaker in {@code registry} under {@code name} (and removes it at close), so
+         * that what watches the registry (resilience4j's Micrometer metrics, its Spring Boot actuator endpoints) sees
+         * it. Its settings are this store's options, whatever the registry's configuration for that name: a store
+         * needs its own half-open probe. Each store needs a name of its own in a registry.
+         *
+         * @throws IllegalArgumentException if the registry already has a circuit breaker of that name
+         */
+        public Builder circuitBreakerRegistry(CircuitBreakerRegistry registry, String name) {
+            Objects.requireNonNull(registry, "registry");
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("circuit breaker name: " + name + " must not be blank");
+            }
+            if (registry.find(name).isPresent()) {
+                throw new IllegalArgumentException("circuit breaker name: '" + name + "' is in the registry already;"
+                        + " give each store a name of its own");
+            }
+            this.breakerRegistry = registry;
+            this.breakerName = name;
             return this;
         }
 

@@ -1,5 +1,7 @@
 package io.tollgate.resilience;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tollgate.Holder;
 import io.tollgate.Limit;
@@ -83,6 +85,27 @@ class ResilientGovernanceStoreTest {
         assertThat(store.stats().buffered()).isEqualTo(2);
         assertThatThrownBy(() -> store.read(List.of(TOKENS)).toCompletableFuture().join())
                 .hasCauseInstanceOf(StoreException.class).hasMessageContaining("did not complete within");
+    }
+
+    @Test
+    void aCircuitBreakerRegistryGivenShowsTheStoresBreakerUnderItsNameUntilClose() {
+        CircuitBreakerRegistry registry = CircuitBreakerRegistry.ofDefaults();
+        store = ResilientGovernanceStore.builder(primary)
+                .options(ResilientStoreOptions.builder().policy(FailurePolicy.FAIL_OPEN)
+                        .waitInOpenState(Duration.ofMinutes(1)).build())
+                .circuitBreakerRegistry(registry, "gateway-redis")
+                .build();
+        primary.mode = Mode.DOWN;
+        for (int i = 0; i < 10; i++) {
+            join(store.reserve(List.of(CounterOp.take(REQUESTS, 1))));
+        }
+
+        assertThat(registry.find("gateway-redis")).get()
+                .satisfies(breaker -> assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.OPEN));
+        assertThatThrownBy(() -> ResilientGovernanceStore.builder(primary).circuitBreakerRegistry(registry,
+                "gateway-redis")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'gateway-redis'");
+        store.close();
+        assertThat(registry.find("gateway-redis")).isEmpty();
     }
 
     @Test
