@@ -2,9 +2,9 @@ package io.tollgate;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -99,46 +99,41 @@ public final class Decision {
     }
 
     /**
-     * The headers a gateway would send: {@code Retry-After} when denied with a known reset, and
-     * {@code X-RateLimit-Limit}, {@code X-RateLimit-Remaining} and {@code X-RateLimit-Reset} (seconds until reset) for
-     * the limit that denied or, when allowed, the request limit with the least room (any limit if there is no request
-     * limit). A limit that never resets has no {@code X-RateLimit-Reset}.
+     * The headers a gateway would send, under {@link RateLimitHeaders#defaults()}: {@code Retry-After} when denied
+     * with a known reset, and {@code X-RateLimit-Limit}, {@code X-RateLimit-Remaining} and {@code X-RateLimit-Reset}
+     * (seconds until reset) for the limit that denied or, when allowed, the request limit with the least room (any
+     * limit if there is no request limit). A limit that never resets has no {@code X-RateLimit-Reset}.
      */
     public Map<String, String> headers() {
-        Map<String, String> headers = new LinkedHashMap<>();
-        retryAfter().ifPresent(retry -> headers.put("Retry-After", Long.toString(retry.toSeconds())));
-        LimitUsage shown = deniedBy != null ? deniedBy : tightest();
-        if (shown != null) {
-            headers.put("X-RateLimit-Limit", Long.toString(shown.limit().max()));
-            long remaining = deniedBy != null ? 0 : shown.remaining() - takenBy(shown);
-            headers.put("X-RateLimit-Remaining", Long.toString(Math.max(0, remaining)));
-            if (!shown.window().isUnbounded()) {
-                long millis = Math.max(0, shown.window().endMillis() - decidedAt.toEpochMilli());
-                headers.put("X-RateLimit-Reset", Long.toString((millis + 999) / 1000));
-            }
-        }
-        return headers;
+        return headers(RateLimitHeaders.defaults());
     }
 
-    private long takenBy(LimitUsage usage) {
-        if (reservation == null) {
-            return 0;
-        }
-        int index = limits.indexOf(usage);
-        return index < 0 ? 0 : reservation.taken(index);
+    /**
+     * The headers a gateway would send, in the sets and under the names of {@code names} (see
+     * {@link RateLimitHeaders}), in the order of its components. A refusal before the limits has none but
+     * {@code Retry-After} where it has a retry time.
+     */
+    public Map<String, String> headers(RateLimitHeaders names) {
+        return DecisionHeaders.of(this, Objects.requireNonNull(names, "names"));
     }
 
-    private LimitUsage tightest() {
-        LimitUsage best = null;
-        for (LimitUsage usage : limits) {
-            boolean requests = usage.limit().metric() == Metric.REQUESTS;
-            boolean bestRequests = best != null && best.limit().metric() == Metric.REQUESTS;
-            if (best == null || (requests && !bestRequests)
-                    || (requests == bestRequests && usage.remaining() < best.remaining())) {
-                best = usage;
-            }
-        }
-        return best;
+    long decidedAtMillis() {
+        return decidedAt.toEpochMilli();
+    }
+
+    /** The index of the limit that denied in {@link #limits()}; -1 when none did. */
+    int deniedByIndex() {
+        return deniedBy == null ? -1 : limits.indexOf(deniedBy);
+    }
+
+    /** What this check took from the limit at {@code index}. */
+    long taken(int index) {
+        return reservation == null ? 0 : reservation.taken(index);
+    }
+
+    /** Whether the limit at {@code index} may deny. */
+    boolean enforced(int index) {
+        return true;
     }
 
     @Override
