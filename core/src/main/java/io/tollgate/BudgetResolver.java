@@ -2,6 +2,8 @@ package io.tollgate;
 
 import io.tollgate.internal.Futures;
 import io.tollgate.internal.LimitResolver;
+import io.tollgate.internal.Listeners;
+import io.tollgate.internal.NearLimits;
 import io.tollgate.internal.ResolverCache;
 import io.tollgate.spi.CounterOp;
 import io.tollgate.spi.CounterOps;
@@ -32,6 +34,10 @@ import java.util.function.Supplier;
  * because the store is unavailable gives {@link Outcome#STORE_UNAVAILABLE} (HTTP 503) with a short
  * {@link Decision#retryAfter()}. Every decision is reported to the {@linkplain #withListener listener}.
  *
+ * <p><b>Soft budgets</b>: when an admitted check brings a counter to {@linkplain #withNearLimitRatio 80%} of its
+ * limit's maximum or past it, the listener hears {@link TollgateListener#nearLimit} once for that counter and window
+ * (this resolver remembers the last {@value NearLimits#MAX_REMEMBERED} counters it reported).
+ *
  * <p><b>Shadow mode</b> ({@link #withShadow()}, {@link #withShadow(Predicate)}), for rolling limits out: a shadowed
  * limit is checked and counted but never denies. The store is sent its counter with a maximum no counter reaches, so
  * it counts the request as admitted (the counters keep measuring real demand) and answers each counter's value
@@ -46,6 +52,9 @@ import java.util.function.Supplier;
  */
 public final class BudgetResolver {
 
+    /** The near-limit ratio unless one is chosen. */
+    public static final double DEFAULT_NEAR_LIMIT_RATIO = 0.8;
+
     /** When a request denied by in-flight limits only is told to try again. */
     private static final long IN_FLIGHT_RETRY_MILLIS = 1_000;
 
@@ -56,21 +65,27 @@ public final class BudgetResolver {
     private final TollgateListener listener;
     /** The limits checked in shadow; null for none. */
     private final Predicate<Limit> shadow;
+    private final double nearLimitRatio;
+    /** Null without a listener: nobody to tell. */
+    private final NearLimits nearLimits;
 
     private BudgetResolver(GovernanceStore store, Supplier<GovernanceConfig> config, Clock clock,
-                           TollgateListener listener, Predicate<Limit> shadow) {
+                           TollgateListener listener, Predicate<Limit> shadow, double nearLimitRatio) {
         this.store = Objects.requireNonNull(store, "store");
         this.config = Objects.requireNonNull(config, "config");
         this.resolvers = new ResolverCache(config);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.shadow = shadow;
+        this.nearLimitRatio = nearLimitRatio;
+        this.nearLimits = listener == TollgateListener.NOOP ? null : new NearLimits(nearLimitRatio);
     }
 
     /** A resolver over a fixed configuration, on the system clock. */
     public static BudgetResolver create(GovernanceStore store, GovernanceConfig config) {
         Objects.requireNonNull(config, "config");
-        return new BudgetResolver(store, () -> config, Clock.systemUTC(), TollgateListener.NOOP, null);
+        return new BudgetResolver(store, () -> config, Clock.systemUTC(), TollgateListener.NOOP, null,
+                DEFAULT_NEAR_LIMIT_RATIO);
     }
 
     /**
@@ -78,12 +93,13 @@ public final class BudgetResolver {
      * (return a held reference).
      */
     public static BudgetResolver create(GovernanceStore store, Supplier<GovernanceConfig> config, Clock clock) {
-        return new BudgetResolver(store, config, clock, TollgateListener.NOOP, null);
+        return new BudgetResolver(store, config, clock, TollgateListener.NOOP, null,
+                DEFAULT_NEAR_LIMIT_RATIO);
     }
 
     /** This resolver, reporting every decision to {@code listener} (for metrics; it must not block). */
     public BudgetResolver withListener(TollgateListener listener) {
-        return new BudgetResolver(store, config, clock, listener, shadow);
+        return new BudgetResolver(store, config, clock, listener, shadow, nearLimitRatio);
     }
 
     /** This resolver with every limit in shadow: it decides and reports, and never denies for a limit. */
@@ -99,7 +115,22 @@ public final class BudgetResolver {
      * to change what is shadowed, build a new resolver.
      */
     public BudgetResolver withShadow(Predicate<Limit> shadowed) {
-        return new BudgetResolver(store, config, clock, listener, Objects.requireNonNull(shadowed, "shadowed"));
+        return new BudgetResolver(store, config, clock, listener, Objects.requireNonNull(shadowed, "shadowed"),
+                nearLimitRatio);
+    }
+
+    /**
+     * This resolver, telling its listener of a counter that an admitted check brings to {@code ratio} of its maximum
+     * or past it ({@link TollgateListener#nearLimit}); {@value #DEFAULT_NEAR_LIMIT_RATIO} unless chosen. A ratio of 1
+     * tells of a limit the check filled.
+     *
+     * @throws IllegalArgumentException unless {@code 0 < ratio <= 1}
+     */
+    public BudgetResolver withNearLimitRatio(double ratio) {
+        if (!(ratio > 0 && ratio <= 1)) {
+            throw new IllegalArgumentException("nearLimitRatio: " + ratio + " must be above 0 and at most 1");
+        }
+        return new BudgetResolver(store, config, clock, listener, shadow, ratio);
     }
 
     /** Checks and, when allowed, reserves. Throws {@link StoreException} when the store cannot answer. */
@@ -117,12 +148,29 @@ public final class BudgetResolver {
     }
 
     private Decision report(Decision decision) {
-        try {
-            listener.decided(decision);
-        } catch (RuntimeException e) {
-            // a listener must not change a decision
+        // a listener must not change a decision
+        Listeners.safely(() -> listener.decided(decision));
+        if (decision.allowed() && !decision.degraded()) {
+            reportNearLimits(decision);
         }
         return decision;
+    }
+
+    private void reportNearLimits(Decision decision) {
+        List<LimitUsage> usages = decision.limits();
+        for (int i = 0; i < usages.size(); i++) {
+            LimitUsage usage = usages.get(i);
+            Limit limit = usage.limit();
+            if (limit.metric() == Metric.IN_FLIGHT) {
+                continue;
+            }
+            long taken = decision.taken(i);
+            long after = usage.used() > Long.MAX_VALUE - taken ? Long.MAX_VALUE : usage.used() + taken;
+            if (nearLimits.firstReached(limit.counterId(), usage.window().startMillis(), after, limit.max())) {
+                LimitUsage reached = new LimitUsage(limit, after, usage.window());
+                Listeners.safely(() -> listener.nearLimit(reached, nearLimitRatio));
+            }
+        }
     }
 
     private CompletionStage<Decision> decideAsync(CheckRequest request) {

@@ -33,6 +33,19 @@ public interface TollgateListener {
     }
 
     /**
+     * An admitted check brought a counter to the near-limit ratio of its limit's maximum or past it (see
+     * {@link BudgetResolver#withNearLimitRatio}): the warning of a soft budget, before the limit denies. Told at most
+     * once per counter and window by each resolver; not for in-flight limits (they have no window to wait for) nor for
+     * degraded decisions (their counters are this replica's view). Called after {@link #decided}.
+     *
+     * @param usage the limit, with the value of its counter after the check (what the check took included) and the
+     *              window
+     * @param ratio the ratio that was reached, as configured
+     */
+    default void nearLimit(LimitUsage usage, double ratio) {
+    }
+
+    /**
      * A call to the shared store ended.
      *
      * @param operation {@code reserve}, {@code charge}, {@code read}, {@code changes}, {@code restore},
