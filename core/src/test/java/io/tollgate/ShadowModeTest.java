@@ -1,13 +1,8 @@
 package io.tollgate;
 
 import io.tollgate.memory.InMemoryGovernanceStore;
-import io.tollgate.spi.ChangeBatch;
-import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
 import io.tollgate.spi.CounterOps;
-import io.tollgate.spi.CounterSnapshot;
-import io.tollgate.spi.CounterState;
-import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spi.ReserveResult;
 import io.tollgate.spi.TestClock;
 import org.junit.jupiter.api.AfterEach;
@@ -16,10 +11,10 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -214,13 +209,12 @@ class ShadowModeTest {
     }
 
     /** The in-memory store, recording what each reservation sent; it can be told to answer as unavailable. */
-    private static final class Recording implements GovernanceStore {
-        private final InMemoryGovernanceStore delegate;
-        final List<List<CounterOp>> reserved = new ArrayList<>();
+    private static final class Recording extends ForwardingStore {
+        final List<List<CounterOp>> reserved = new CopyOnWriteArrayList<>();
         volatile boolean unavailable;
 
         Recording(InMemoryGovernanceStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         @Override
@@ -229,42 +223,7 @@ class ShadowModeTest {
             if (unavailable) {
                 return CompletableFuture.completedFuture(ReserveResult.unavailable(0, Duration.ofSeconds(2)));
             }
-            return delegate.reserve(ops);
-        }
-
-        @Override
-        public CompletionStage<ChargeResult> charge(String idempotencyKey, List<CounterOp> ops) {
-            return delegate.charge(idempotencyKey, ops);
-        }
-
-        @Override
-        public CompletionStage<List<CounterState>> read(List<Limit> limits) {
-            return delegate.read(limits);
-        }
-
-        @Override
-        public ChangeBatch changes() {
-            return delegate.changes();
-        }
-
-        @Override
-        public void restore(Collection<CounterSnapshot> snapshots) {
-            delegate.restore(snapshots);
-        }
-
-        @Override
-        public Duration leaseDuration() {
-            return delegate.leaseDuration();
-        }
-
-        @Override
-        public CompletionStage<Boolean> extendLease(String lease) {
-            return delegate.extendLease(lease);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
+            return super.reserve(ops);
         }
     }
 }
