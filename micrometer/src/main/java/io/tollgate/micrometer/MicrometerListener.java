@@ -5,15 +5,20 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.tollgate.ChargeOutcome;
 import io.tollgate.Decision;
 import io.tollgate.Holder;
 import io.tollgate.HolderKind;
+import io.tollgate.Limit;
 import io.tollgate.LimitUsage;
 import io.tollgate.Metric;
+import io.tollgate.Money;
 import io.tollgate.TollgateListener;
 
 import java.time.Instant;
 import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -24,8 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Tollgate's events as Micrometer meters. Pass one instance to {@link io.tollgate.BudgetResolver#withListener}, to
- * the resilient store's builder ({@code tollgate-resilience}) and to the snapshot flusher's builder
+ * Tollgate's events as Micrometer meters. Pass one instance to {@link io.tollgate.BudgetResolver#withListener},
+ * {@link io.tollgate.UsageTracker#withListener}, the resilient store's builder ({@code tollgate-resilience}) and to the snapshot flusher's builder
  * ({@code tollgate-jdbc-store}). Works with any store, the in-memory one included.
  *
  * <table>
@@ -38,6 +43,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *       a store that could not answer)</td><td>allowed checks that limits in shadow would have denied</td></tr>
  *   <tr><td>{@code tollgate.limit.near}</td><td>counter</td><td>{@code holder_kind}, {@code metric}</td><td>counters
  *       an admitted check brought to the near-limit ratio, once per counter and window</td></tr>
+ *   <tr><td>{@code tollgate.charges}</td><td>counter</td><td>{@code outcome} ({@code charged}, {@code duplicate},
+ *       {@code nothing_to_charge}, {@code failed})</td><td>charges ended</td></tr>
+ *   <tr><td>{@code tollgate.charged.tokens}</td><td>counter</td><td>{@code holder_kind}</td><td>tokens charged to
+ *       holders of that kind</td></tr>
+ *   <tr><td>{@code tollgate.charged.cost}</td><td>counter</td><td>{@code holder_kind}</td><td>dollars charged to
+ *       holders of that kind</td></tr>
  *   <tr><td>{@code tollgate.store.latency}</td><td>timer</td><td>{@code operation}, {@code result}
  *       ({@code success}/{@code failure})</td><td>calls to the shared store, timeouts included</td></tr>
  *   <tr><td>{@code tollgate.store.circuit.state}</td><td>gauge</td><td></td><td>0 available (closed), 1 probing
@@ -62,7 +73,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Tags have few values: holder kinds, not holder ids, and never a virtual key's secret. A listener built with
  * {@link Builder#holderIds} adds a {@code holder_id} tag to every meter with a {@code holder_kind}: the holder's id
  * for the kinds named ({@code none} for the others), for the few holders (customers, teams) whose own series are worth
- * their cost; every distinct id is a series of its own.
+ * their cost; every distinct id is a series of its own. A charge reaches every level of its request at once, so
+ * {@code tollgate.charged.*} count it once under each holder kind it reached (two model configs of one charge count
+ * once):
+ * read them for one {@code holder_kind}, never summed across kinds.
  *
  * <p>Thread-safe; meters are created once and cached.
  */
@@ -76,6 +90,10 @@ public final class MicrometerListener implements TollgateListener {
     private final Map<String, Counter> decisions = new ConcurrentHashMap<>();
     private final Map<String, Counter> shadowDenials = new ConcurrentHashMap<>();
     private final Map<String, Counter> nearLimits = new ConcurrentHashMap<>();
+    private final Map<ChargeOutcome, Counter> charges = new ConcurrentHashMap<>();
+    private final Map<String, Counter> chargedTokens = new ConcurrentHashMap<>();
+    private final Map<String, Counter> chargedCost = new ConcurrentHashMap<>();
+    private final Counter chargesFailed;
     private final Map<String, Timer> latencies = new ConcurrentHashMap<>();
     private final Map<StoreState, Counter> transitions = new ConcurrentHashMap<>();
     private final AtomicInteger circuit = new AtomicInteger();
@@ -117,6 +135,8 @@ public final class MicrometerListener implements TollgateListener {
         restoredSnapshots = Counter.builder("tollgate.restore.snapshots").register(registry);
         flushesSucceeded = Counter.builder("tollgate.flush.attempts").tag("result", "success").register(registry);
         flushesFailed = Counter.builder("tollgate.flush.attempts").tag("result", "failure").register(registry);
+        chargesFailed = Counter.builder("tollgate.charges").description("charges ended").tag("outcome", "failed")
+                .register(registry);
     }
 
     /** A listener whose meters live in {@code registry}, with holder kinds as tags and no holder id. */
@@ -163,6 +183,39 @@ public final class MicrometerListener implements TollgateListener {
                 .description("counters brought to the near-limit ratio of their maximum, once per window")
                 .tags(holder.tags.and("metric", lower(metric)))
                 .register(registry)).increment();
+    }
+
+    @Override
+    public void charged(ChargeOutcome outcome, List<Limit> limits, long tokens, Money cost) {
+        charges.computeIfAbsent(outcome, o -> Counter.builder("tollgate.charges").description("charges ended")
+                .tag("outcome", lower(o)).register(registry)).increment();
+        if (tokens == 0 && cost.signum() == 0) {
+            return;
+        }
+        double dollars = cost.nanos() / 1e9;
+        // once per holder tags, however many limits of the request share them
+        Set<String> counted = new HashSet<>();
+        for (Limit limit : limits) {
+            HolderTags holder = holderTags(limit.holder());
+            if (!counted.add(holder.key)) {
+                continue;
+            }
+            if (tokens > 0) {
+                chargedTokens.computeIfAbsent(holder.key, k -> Counter.builder("tollgate.charged.tokens")
+                        .description("tokens charged to holders of the kind").baseUnit("tokens")
+                        .tags(holder.tags).register(registry)).increment(tokens);
+            }
+            if (dollars > 0) {
+                chargedCost.computeIfAbsent(holder.key, k -> Counter.builder("tollgate.charged.cost")
+                        .description("money charged to holders of the kind").baseUnit("dollars")
+                        .tags(holder.tags).register(registry)).increment(dollars);
+            }
+        }
+    }
+
+    @Override
+    public void chargeFailed(List<Limit> limits, Throwable failure) {
+        chargesFailed.increment();
     }
 
     /** The holder tags of a meter, and the part of a cache key they make; {@code holder} null for none. */

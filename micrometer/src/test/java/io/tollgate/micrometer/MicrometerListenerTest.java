@@ -3,14 +3,18 @@ package io.tollgate.micrometer;
 import io.micrometer.core.instrument.MockClock;
 import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tollgate.Budget;
 import io.tollgate.BudgetResolver;
 import io.tollgate.CheckRequest;
 import io.tollgate.Customer;
 import io.tollgate.GovernanceConfig;
 import io.tollgate.HolderKind;
+import io.tollgate.Money;
 import io.tollgate.RateLimit;
 import io.tollgate.Team;
 import io.tollgate.TollgateListener.StoreState;
+import io.tollgate.UsageTracker;
+import io.tollgate.UsageUpdate;
 import io.tollgate.VirtualKey;
 import io.tollgate.memory.InMemoryGovernanceStore;
 import org.junit.jupiter.api.Test;
@@ -116,6 +120,50 @@ class MicrometerListenerTest {
                 .counter().count()).isEqualTo(1);
         assertThat(registry.get("tollgate.limit.near").tags("holder_kind", "customer", "holder_id", "c-1")
                 .counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void chargesAreCountedByOutcomeAndTheirTokensAndCostByHolderKind() {
+        GovernanceConfig config = GovernanceConfig.builder()
+                .team(new Team("t-1", null, List.of(Budget.lifetime(Money.parse("10"))), null))
+                .virtualKey(VirtualKey.builder("vk-1").secret("sk-1").team("t-1")
+                        .rateLimit(RateLimit.builder().requests(100, "1h").tokens(10_000, "1h").build()).build())
+                .build();
+        try (InMemoryGovernanceStore store = InMemoryGovernanceStore.create()) {
+            UsageTracker tracker = UsageTracker.create(store, config).withListener(listener);
+            UsageUpdate update = UsageUpdate.builder().virtualKey("sk-1").requestId("r-1").tokens(1_234)
+                    .cost(Money.parse("0.25")).build();
+            tracker.charge(update);
+            tracker.charge(update);
+            tracker.charge(UsageUpdate.builder().virtualKey("sk-1").requestId("r-2").tokens(66).build());
+        }
+        listener.chargeFailed(List.of(), new IllegalStateException("store down"));
+
+        assertThat(registry.get("tollgate.charges").tags("outcome", "charged").counter().count()).isEqualTo(2);
+        assertThat(registry.get("tollgate.charges").tags("outcome", "duplicate").counter().count()).isEqualTo(1);
+        assertThat(registry.get("tollgate.charges").tags("outcome", "failed").counter().count()).isEqualTo(1);
+        assertThat(registry.get("tollgate.charged.tokens").tags("holder_kind", "virtual_key").counter().count())
+                .as("the duplicate charged nothing").isEqualTo(1_300);
+        assertThat(registry.get("tollgate.charged.tokens").tags("holder_kind", "team").counter().count())
+                .isEqualTo(1_300);
+        assertThat(registry.get("tollgate.charged.cost").tags("holder_kind", "team").counter().count())
+                .isEqualTo(0.25);
+    }
+
+    @Test
+    void chargedTokensOfOneHolderAreASeriesWhenItsKindIsNamed() {
+        MicrometerListener withIds = MicrometerListener.builder(registry).holderIds(HolderKind.TEAM).build();
+        GovernanceConfig config = GovernanceConfig.builder()
+                .team(new Team("t-1", null, List.of(), RateLimit.builder().tokens(10_000, "1h").build()))
+                .virtualKey(VirtualKey.builder("vk-1").secret("sk-1").team("t-1").build())
+                .build();
+        try (InMemoryGovernanceStore store = InMemoryGovernanceStore.create()) {
+            UsageTracker.create(store, config).withListener(withIds)
+                    .charge(UsageUpdate.builder().virtualKey("sk-1").requestId("r-1").tokens(40).build());
+        }
+
+        assertThat(registry.get("tollgate.charged.tokens").tags("holder_kind", "team", "holder_id", "t-1").counter()
+                .count()).isEqualTo(40);
     }
 
     @Test
