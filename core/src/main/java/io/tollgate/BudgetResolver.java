@@ -112,7 +112,8 @@ public final class BudgetResolver {
      * are enforced. {@code limit -> false} enforces every limit again. The predicate is asked once per limit of each
      * request shape and configuration (the answer is kept), so it must depend on the limit only, for example
      * {@code limit -> limit.holder().kind() == HolderKind.CUSTOMER} or {@code limit -> limit.metric() == Metric.TOKENS};
-     * to change what is shadowed, build a new resolver.
+     * to change what is shadowed, build a new resolver. The store, and what sits in front of it, sees a shadowed
+     * limit with the maximum {@link Long#MAX_VALUE}, on the same counter as the limit.
      */
     public BudgetResolver withShadow(Predicate<Limit> shadowed) {
         return new BudgetResolver(store, config, clock, listener, Objects.requireNonNull(shadowed, "shadowed"),

@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
  *       for a limit that never resets</td></tr>
  * </table>
  * Remaining is what a limit has left after this request (a denied request took nothing), 0 for the limit that
- * denied.
+ * denied. Limits checked in {@linkplain BudgetResolver#withShadow(java.util.function.Predicate) shadow} are never
+ * shown: they are not enforced.
  *
  * <p>Immutable and thread-safe.
  *
