@@ -68,14 +68,20 @@ public final class UsageTracker {
     public CompletionStage<ChargeOutcome> chargeAsync(UsageUpdate update) {
         Objects.requireNonNull(update, "update");
         CounterOps ops = operations(update);
-        CompletionStage<ChargeOutcome> charged = ops == null
-                ? CompletableFuture.completedFuture(ChargeOutcome.NOTHING_TO_CHARGE)
-                : store.charge(update.idempotencyKey(), ops)
-                        .thenApply(result -> result == ChargeResult.APPLIED ? ChargeOutcome.CHARGED : ChargeOutcome.DUPLICATE);
-        if (listener == TollgateListener.NOOP) {
-            return charged;
+        if (ops == null) {
+            return reported(update, null, CompletableFuture.completedFuture(ChargeOutcome.NOTHING_TO_CHARGE));
         }
-        return charged.whenComplete((outcome, failure) -> report(update, ops, outcome, failure));
+        return reported(update, ops, store.charge(update.idempotencyKey(), ops)
+                .thenApply(result -> result == ChargeResult.APPLIED ? ChargeOutcome.CHARGED : ChargeOutcome.DUPLICATE));
+    }
+
+    /** {@code charge}, telling the listener once it ends. */
+    private CompletionStage<ChargeOutcome> reported(UsageUpdate update, CounterOps ops,
+                                                    CompletionStage<ChargeOutcome> charge) {
+        if (listener == TollgateListener.NOOP) {
+            return charge;
+        }
+        return charge.whenComplete((outcome, failure) -> report(update, ops, outcome, failure));
     }
 
     private void report(UsageUpdate update, CounterOps ops, ChargeOutcome outcome, Throwable failure) {
