@@ -1,10 +1,11 @@
 package io.tollgate;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Events for metrics and logs, from every part of Tollgate that has something to say: {@link BudgetResolver} (each
- * decision), a resilient store decorator (store calls, availability, buffered and replayed usage, data loss), a
+ * decision, counters near their limit), {@link UsageTracker} (each charge), a resilient store decorator (store calls, availability, buffered and replayed usage, data loss), a
  * restore after data loss, and a snapshot flusher. Every method has an empty default, so an implementation overrides
  * what it needs; {@link #NOOP} is the listener of anything that was given none. No method carries a virtual key
  * secret: holders are named by kind and id only.
@@ -30,6 +31,43 @@ public interface TollgateListener {
 
     /** A check was decided, whatever its outcome ({@link Decision#degraded()} says whether a policy decided). */
     default void decided(Decision decision) {
+    }
+
+    /**
+     * An admitted check brought a counter to the near-limit ratio of its limit's maximum or past it (see
+     * {@link BudgetResolver#withNearLimitRatio}): the warning of a soft budget, before the limit denies. Told at most
+     * once per counter and window by each resolver; not for in-flight limits (they have no window to wait for) nor for
+     * degraded decisions (their counters are this replica's view). Called after {@link #decided}.
+     *
+     * @param usage the limit, with the value of its counter after the check (what the check took included) and the
+     *              window
+     * @param ratio the ratio that was reached, as configured
+     */
+    default void nearLimit(LimitUsage usage, double ratio) {
+    }
+
+    /**
+     * A charge of {@link UsageTracker} ended (also one with nothing to charge). Called on the thread that completed
+     * the store call.
+     *
+     * @param outcome what the charge did
+     * @param limits  the limits it charged, in resolution order, as the store was sent them (a limit checked in shadow
+     *                with its unreachable maximum); empty when there was nothing to charge
+     * @param tokens  the tokens it charged: the update's when it {@linkplain ChargeOutcome#CHARGED charged} usage,
+     *                else 0
+     * @param cost    the money it charged, likewise; {@link Money#ZERO} when none
+     */
+    default void charged(ChargeOutcome outcome, List<Limit> limits, long tokens, Money cost) {
+    }
+
+    /**
+     * A charge of {@link UsageTracker} failed: the store did not take it and the caller gets {@code failure}. (A
+     * resilient store buffers what it cannot pass on, which is then not a failure: see {@link #usageBuffered}.)
+     *
+     * @param limits  the limits it was to charge, as for {@link #charged}
+     * @param failure why, as the caller gets it
+     */
+    default void chargeFailed(List<Limit> limits, Throwable failure) {
     }
 
     /**

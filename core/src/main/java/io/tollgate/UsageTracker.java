@@ -2,6 +2,7 @@ package io.tollgate;
 
 import io.tollgate.internal.Futures;
 import io.tollgate.internal.LimitResolver;
+import io.tollgate.internal.Listeners;
 import io.tollgate.internal.ResolverCache;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOps;
@@ -10,6 +11,7 @@ import io.tollgate.spi.GovernanceStore;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
@@ -22,16 +24,24 @@ import java.util.function.Supplier;
  * request, gives back the estimates the check took. Without one, the limits are resolved from the configuration;
  * an unknown virtual key then skips the key's levels but still charges the user and model levels.
  *
+ * <p>Each charge that ends is reported to the {@linkplain #withListener listener}.
+ *
  * <p>Thread-safe.
  */
 public final class UsageTracker {
 
     private final GovernanceStore store;
     private final ResolverCache resolvers;
+    private final TollgateListener listener;
 
     private UsageTracker(GovernanceStore store, Supplier<GovernanceConfig> config) {
-        this.store = Objects.requireNonNull(store, "store");
-        this.resolvers = new ResolverCache(config);
+        this(Objects.requireNonNull(store, "store"), new ResolverCache(config), TollgateListener.NOOP);
+    }
+
+    private UsageTracker(GovernanceStore store, ResolverCache resolvers, TollgateListener listener) {
+        this.store = store;
+        this.resolvers = resolvers;
+        this.listener = Objects.requireNonNull(listener, "listener");
     }
 
     public static UsageTracker create(GovernanceStore store, GovernanceConfig config) {
@@ -44,6 +54,11 @@ public final class UsageTracker {
         return new UsageTracker(store, config);
     }
 
+    /** This tracker, reporting every charge to {@code listener} (for metrics; it must not block). */
+    public UsageTracker withListener(TollgateListener listener) {
+        return new UsageTracker(store, resolvers, listener);
+    }
+
     /** Charges and waits. Throws {@link StoreException} when the store cannot answer. */
     public ChargeOutcome charge(UsageUpdate update) {
         return Futures.join(chargeAsync(update));
@@ -54,10 +69,32 @@ public final class UsageTracker {
         Objects.requireNonNull(update, "update");
         CounterOps ops = operations(update);
         if (ops == null) {
-            return CompletableFuture.completedFuture(ChargeOutcome.NOTHING_TO_CHARGE);
+            return reported(update, null, CompletableFuture.completedFuture(ChargeOutcome.NOTHING_TO_CHARGE));
         }
-        return store.charge(update.idempotencyKey(), ops)
-                .thenApply(result -> result == ChargeResult.APPLIED ? ChargeOutcome.CHARGED : ChargeOutcome.DUPLICATE);
+        return reported(update, ops, store.charge(update.idempotencyKey(), ops)
+                .thenApply(result -> result == ChargeResult.APPLIED ? ChargeOutcome.CHARGED : ChargeOutcome.DUPLICATE));
+    }
+
+    /** {@code charge}, telling the listener once it ends. */
+    private CompletionStage<ChargeOutcome> reported(UsageUpdate update, CounterOps ops,
+                                                    CompletionStage<ChargeOutcome> charge) {
+        if (listener == TollgateListener.NOOP) {
+            return charge;
+        }
+        return charge.whenComplete((outcome, failure) -> report(update, ops, outcome, failure));
+    }
+
+    private void report(UsageUpdate update, CounterOps ops, ChargeOutcome outcome, Throwable failure) {
+        List<Limit> limits = ops == null ? List.of() : ops.limits();
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            Listeners.safely(() -> listener.chargeFailed(limits, cause));
+            return;
+        }
+        boolean usage = outcome == ChargeOutcome.CHARGED && update.chargesUsage();
+        Listeners.safely(() -> listener.charged(outcome, limits, usage ? update.tokens() : 0,
+                usage ? update.cost() : Money.ZERO));
     }
 
     /**

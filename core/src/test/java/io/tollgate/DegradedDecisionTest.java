@@ -96,6 +96,27 @@ class DegradedDecisionTest {
     }
 
     @Test
+    void aDegradedDecisionTellsOfNoCounterNearItsLimit() {
+        InMemoryGovernanceStore memory = InMemoryGovernanceStore.create();
+        List<LimitUsage> near = new ArrayList<>();
+        TollgateListener listener = new TollgateListener() {
+            @Override
+            public void nearLimit(LimitUsage usage, double ratio) {
+                near.add(usage);
+            }
+        };
+        GovernanceStore degraded = answering(ops -> {
+            ReserveResult exact = memory.reserveNow(ops);
+            return ReserveResult.degraded(exact.admitted(), exact.counters(), exact.storeTimeMillis(), exact.lease());
+        });
+
+        BudgetResolver.create(degraded, CONFIG).withNearLimitRatio(0.5).withListener(listener).check(REQUEST);
+        assertThat(near).isEmpty();
+        BudgetResolver.create(memory, CONFIG).withNearLimitRatio(0.5).withListener(listener).check(REQUEST);
+        assertThat(near).as("the same counter, exact").hasSize(1);
+    }
+
+    @Test
     void reserveResultsSayWhoAnsweredAndRefuseContradictions() {
         assertThat(new ReserveResult(true, List.of(), 1).status()).isEqualTo(ReserveResult.Status.EXACT);
         assertThat(new ReserveResult(true, List.of(), 1).isDegraded()).isFalse();

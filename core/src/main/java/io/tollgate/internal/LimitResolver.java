@@ -20,6 +20,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Resolves one request to the de-duplicated flat list of every limit that applies, for one configuration. Lists are
@@ -166,14 +167,34 @@ public final class LimitResolver {
 
     /**
      * One request shape's resolved list, and the ops that reserve it for the last estimates asked for, so that a
-     * gateway whose callers send the same estimates builds no ops. Thread-safe.
+     * gateway whose callers send the same estimates builds no ops. A shape checked with some of its limits in shadow
+     * has a view of its own ({@link #shadowing}), whose ops send those limits with an unreachable maximum.
+     * Thread-safe.
      */
     public static final class Resolved {
+        /** The maximum a shadowed limit is sent with: no counter reaches it, so the store counts but never refuses. */
+        public static final long UNREACHABLE = Long.MAX_VALUE;
+
         private final List<Limit> limits;
+        private final List<Limit> sent;
+        private final boolean[] shadowed;
+        private final boolean shadowsAll;
         private volatile ReserveOps last;
+        private volatile Shadowing shadowing;
 
         Resolved(List<Limit> limits) {
+            this(limits, limits, null);
+        }
+
+        private Resolved(List<Limit> limits, List<Limit> sent, boolean[] shadowed) {
             this.limits = limits;
+            this.sent = sent;
+            this.shadowed = shadowed;
+            boolean all = shadowed != null;
+            for (int i = 0; all && i < shadowed.length; i++) {
+                all = shadowed[i];
+            }
+            this.shadowsAll = all;
         }
 
         /** The limits, the same list object for as long as the configuration is the same. */
@@ -182,29 +203,81 @@ public final class LimitResolver {
         }
 
         /**
-         * The ops that reserve a request: one request slot kept at each request limit, the estimates held at each
-         * token and cost limit, one slot held at each in-flight limit.
+         * The limits as the ops send them: {@link #limits()}, but a shadowed limit with the maximum
+         * {@link #UNREACHABLE}; the same list object for as long as the configuration and the view are the same.
+         */
+        public List<Limit> sent() {
+            return sent;
+        }
+
+        /** Whether the limit at {@code index} is checked in shadow. */
+        public boolean isShadowed(int index) {
+            return shadowed != null && shadowed[index];
+        }
+
+        /** Whether any limit is checked in shadow. */
+        public boolean shadowsAny() {
+            return shadowed != null;
+        }
+
+        /** Whether there are limits and every one of them is checked in shadow. */
+        public boolean shadowsAll() {
+            return shadowsAll && !limits.isEmpty();
+        }
+
+        /**
+         * This shape with the limits {@code shadowed} accepts checked in shadow; this very view when it accepts none.
+         * The predicate is asked once per limit, and the view kept for the next call with the same predicate.
+         */
+        public Resolved shadowing(Predicate<Limit> shadowed) {
+            Shadowing cached = shadowing;
+            if (cached != null && cached.predicate == shadowed) {
+                return cached.view;
+            }
+            int n = limits.size();
+            boolean[] mask = new boolean[n];
+            Limit[] sentLimits = new Limit[n];
+            boolean any = false;
+            for (int i = 0; i < n; i++) {
+                Limit limit = limits.get(i);
+                mask[i] = shadowed.test(limit);
+                any |= mask[i];
+                sentLimits[i] = mask[i] && limit.max() != UNREACHABLE
+                        ? new Limit(limit.holder(), limit.metric(), UNREACHABLE, limit.window())
+                        : limit;
+            }
+            Resolved view = any ? new Resolved(limits, List.of(sentLimits), mask) : this;
+            shadowing = new Shadowing(shadowed, view);
+            return view;
+        }
+
+        /**
+         * The ops that reserve a request over {@link #sent()}: one request slot kept at each request limit, the
+         * estimates held at each token and cost limit, one slot held at each in-flight limit.
          */
         public CounterOps reserveOps(long estimatedTokens, long estimatedCostNanos) {
             ReserveOps cached = last;
             if (cached != null && cached.tokens == estimatedTokens && cached.cost == estimatedCostNanos) {
                 return cached.ops;
             }
-            int n = limits.size();
+            int n = sent.size();
             long[] amounts = new long[n];
             long[] holds = new long[n];
             for (int i = 0; i < n; i++) {
-                switch (limits.get(i).metric()) {
+                switch (sent.get(i).metric()) {
                     case REQUESTS -> amounts[i] = 1;
                     case TOKENS -> holds[i] = estimatedTokens;
                     case COST -> holds[i] = estimatedCostNanos;
                     case IN_FLIGHT -> holds[i] = 1;
                 }
             }
-            CounterOps ops = CounterOps.of(limits, amounts, holds);
+            CounterOps ops = CounterOps.of(sent, amounts, holds);
             last = new ReserveOps(estimatedTokens, estimatedCostNanos, ops);
             return ops;
         }
+    }
+
+    private record Shadowing(Predicate<Limit> predicate, Resolved view) {
     }
 
     private record ReserveOps(long tokens, long cost, CounterOps ops) {

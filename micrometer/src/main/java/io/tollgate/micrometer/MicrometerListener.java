@@ -5,22 +5,32 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.tollgate.ChargeOutcome;
 import io.tollgate.Decision;
+import io.tollgate.Holder;
+import io.tollgate.HolderKind;
+import io.tollgate.Limit;
 import io.tollgate.LimitUsage;
+import io.tollgate.Metric;
+import io.tollgate.Money;
 import io.tollgate.TollgateListener;
 
 import java.time.Instant;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Tollgate's events as Micrometer meters. Pass one instance to {@link io.tollgate.BudgetResolver#withListener}, to
- * the resilient store's builder ({@code tollgate-resilience}) and to the snapshot flusher's builder
+ * Tollgate's events as Micrometer meters. Pass one instance to {@link io.tollgate.BudgetResolver#withListener},
+ * {@link io.tollgate.UsageTracker#withListener}, the resilient store's builder ({@code tollgate-resilience}) and to the snapshot flusher's builder
  * ({@code tollgate-jdbc-store}). Works with any store, the in-memory one included.
  *
  * <table>
@@ -28,6 +38,17 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <tr><th>name</th><th>type</th><th>tags</th><th>what</th></tr>
  *   <tr><td>{@code tollgate.decisions}</td><td>counter</td><td>{@code outcome}, {@code holder_kind} (of the limit
  *       that denied; {@code none} otherwise), {@code degraded}</td><td>checks decided</td></tr>
+ *   <tr><td>{@code tollgate.shadow.denials}</td><td>counter</td><td>{@code outcome} (that enforcing would have
+ *       decided), {@code holder_kind}, {@code metric} (of the shadowed limit that would have denied; {@code none} for
+ *       a store that could not answer)</td><td>allowed checks that limits in shadow would have denied</td></tr>
+ *   <tr><td>{@code tollgate.limit.near}</td><td>counter</td><td>{@code holder_kind}, {@code metric}</td><td>counters
+ *       an admitted check brought to the near-limit ratio, once per counter and window</td></tr>
+ *   <tr><td>{@code tollgate.charges}</td><td>counter</td><td>{@code outcome} ({@code charged}, {@code duplicate},
+ *       {@code nothing_to_charge}, {@code failed})</td><td>charges ended</td></tr>
+ *   <tr><td>{@code tollgate.charged.tokens}</td><td>counter</td><td>{@code holder_kind}</td><td>tokens charged to
+ *       holders of that kind</td></tr>
+ *   <tr><td>{@code tollgate.charged.cost}</td><td>counter</td><td>{@code holder_kind}</td><td>dollars charged to
+ *       holders of that kind</td></tr>
  *   <tr><td>{@code tollgate.store.latency}</td><td>timer</td><td>{@code operation}, {@code result}
  *       ({@code success}/{@code failure})</td><td>calls to the shared store, timeouts included</td></tr>
  *   <tr><td>{@code tollgate.store.circuit.state}</td><td>gauge</td><td></td><td>0 available (closed), 1 probing
@@ -49,14 +70,30 @@ import java.util.concurrent.atomic.AtomicLong;
  *       flushed</td></tr>
  *   <tr><td>{@code tollgate.flush.attempts}</td><td>counter</td><td>{@code result}</td><td>flush attempts</td></tr>
  * </table>
- * Tags have few values: holder kinds, never holder ids, and never a virtual key or its secret.
+ * Tags have few values: holder kinds, not holder ids, and never a virtual key's secret. A listener built with
+ * {@link Builder#holderIds} adds a {@code holder_id} tag to every meter with a {@code holder_kind}: the holder's id
+ * for the kinds named ({@code none} for the others), for the few holders (customers, teams) whose own series are worth
+ * their cost; every distinct id is a series of its own. A charge reaches every level of its request at once, so
+ * {@code tollgate.charged.*} count it once under each holder kind it reached (two model configs of one charge count
+ * once):
+ * read them for one {@code holder_kind}, never summed across kinds.
  *
  * <p>Thread-safe; meters are created once and cached.
  */
 public final class MicrometerListener implements TollgateListener {
 
+    private static final String NONE = "none";
+
     private final MeterRegistry registry;
+    /** The holder kinds whose ids are tags; empty for none (and then there is no {@code holder_id} tag). */
+    private final Set<HolderKind> holderIds;
     private final Map<String, Counter> decisions = new ConcurrentHashMap<>();
+    private final Map<String, Counter> shadowDenials = new ConcurrentHashMap<>();
+    private final Map<String, Counter> nearLimits = new ConcurrentHashMap<>();
+    private final Map<ChargeOutcome, Counter> charges = new ConcurrentHashMap<>();
+    private final Map<String, Counter> chargedTokens = new ConcurrentHashMap<>();
+    private final Map<String, Counter> chargedCost = new ConcurrentHashMap<>();
+    private final Counter chargesFailed;
     private final Map<String, Timer> latencies = new ConcurrentHashMap<>();
     private final Map<StoreState, Counter> transitions = new ConcurrentHashMap<>();
     private final AtomicInteger circuit = new AtomicInteger();
@@ -74,8 +111,9 @@ public final class MicrometerListener implements TollgateListener {
     private final Counter flushesSucceeded;
     private final Counter flushesFailed;
 
-    private MicrometerListener(MeterRegistry registry) {
+    private MicrometerListener(MeterRegistry registry, Set<HolderKind> holderIds) {
         this.registry = registry;
+        this.holderIds = holderIds;
         Gauge.builder("tollgate.store.circuit.state", circuit, AtomicInteger::get)
                 .description("0 available (closed), 1 probing (half open), 2 unavailable (open)")
                 .strongReference(true).register(registry);
@@ -97,23 +135,105 @@ public final class MicrometerListener implements TollgateListener {
         restoredSnapshots = Counter.builder("tollgate.restore.snapshots").register(registry);
         flushesSucceeded = Counter.builder("tollgate.flush.attempts").tag("result", "success").register(registry);
         flushesFailed = Counter.builder("tollgate.flush.attempts").tag("result", "failure").register(registry);
+        chargesFailed = Counter.builder("tollgate.charges").description("charges ended").tag("outcome", "failed")
+                .register(registry);
     }
 
-    /** A listener whose meters live in {@code registry}. */
+    /** A listener whose meters live in {@code registry}, with holder kinds as tags and no holder id. */
     public static MicrometerListener create(MeterRegistry registry) {
-        return new MicrometerListener(Objects.requireNonNull(registry, "registry"));
+        return builder(registry).build();
+    }
+
+    /** A builder of a listener whose meters live in {@code registry}. */
+    public static Builder builder(MeterRegistry registry) {
+        return new Builder(Objects.requireNonNull(registry, "registry"));
     }
 
     @Override
     public void decided(Decision decision) {
-        String kind = decision.deniedBy().map(LimitUsage::limit).map(limit -> limit.holder().kind().name())
-                .orElse("NONE").toLowerCase(Locale.ROOT);
-        String outcome = decision.outcome().name().toLowerCase(Locale.ROOT);
-        String key = outcome + '|' + kind + '|' + decision.degraded();
+        HolderTags holder = holderTags(decision.deniedBy().map(usage -> usage.limit().holder()).orElse(null));
+        String outcome = lower(decision.outcome());
+        String key = outcome + '|' + holder.key + '|' + decision.degraded();
         decisions.computeIfAbsent(key, k -> Counter.builder("tollgate.decisions")
                 .description("checks decided")
-                .tags(Tags.of("outcome", outcome, "holder_kind", kind, "degraded", Boolean.toString(decision.degraded())))
+                .tags(holder.tags.and("outcome", outcome, "degraded", Boolean.toString(decision.degraded())))
                 .register(registry)).increment();
+        if (decision.shadowDenied()) {
+            shadowDenied(decision);
+        }
+    }
+
+    private void shadowDenied(Decision decision) {
+        LimitUsage by = decision.shadowDeniedBy().orElse(null);
+        HolderTags holder = holderTags(by == null ? null : by.limit().holder());
+        String outcome = lower(decision.shadowOutcome().orElseThrow());
+        String metric = by == null ? NONE : lower(by.limit().metric());
+        shadowDenials.computeIfAbsent(outcome + '|' + holder.key + '|' + metric,
+                k -> Counter.builder("tollgate.shadow.denials")
+                        .description("allowed checks that limits in shadow would have denied")
+                        .tags(holder.tags.and("outcome", outcome, "metric", metric))
+                        .register(registry)).increment();
+    }
+
+    @Override
+    public void nearLimit(LimitUsage usage, double ratio) {
+        HolderTags holder = holderTags(usage.limit().holder());
+        Metric metric = usage.limit().metric();
+        nearLimits.computeIfAbsent(holder.key + '|' + metric, k -> Counter.builder("tollgate.limit.near")
+                .description("counters brought to the near-limit ratio of their maximum, once per window")
+                .tags(holder.tags.and("metric", lower(metric)))
+                .register(registry)).increment();
+    }
+
+    @Override
+    public void charged(ChargeOutcome outcome, List<Limit> limits, long tokens, Money cost) {
+        charges.computeIfAbsent(outcome, o -> Counter.builder("tollgate.charges").description("charges ended")
+                .tag("outcome", lower(o)).register(registry)).increment();
+        if (tokens == 0 && cost.signum() == 0) {
+            return;
+        }
+        double dollars = cost.nanos() / 1e9;
+        // once per holder tags, however many limits of the request share them
+        Set<String> counted = new HashSet<>();
+        for (Limit limit : limits) {
+            HolderTags holder = holderTags(limit.holder());
+            if (!counted.add(holder.key)) {
+                continue;
+            }
+            if (tokens > 0) {
+                chargedTokens.computeIfAbsent(holder.key, k -> Counter.builder("tollgate.charged.tokens")
+                        .description("tokens charged to holders of the kind").baseUnit("tokens")
+                        .tags(holder.tags).register(registry)).increment(tokens);
+            }
+            if (dollars > 0) {
+                chargedCost.computeIfAbsent(holder.key, k -> Counter.builder("tollgate.charged.cost")
+                        .description("money charged to holders of the kind").baseUnit("dollars")
+                        .tags(holder.tags).register(registry)).increment(dollars);
+            }
+        }
+    }
+
+    @Override
+    public void chargeFailed(List<Limit> limits, Throwable failure) {
+        chargesFailed.increment();
+    }
+
+    /** The holder tags of a meter, and the part of a cache key they make; {@code holder} null for none. */
+    private HolderTags holderTags(Holder holder) {
+        String kind = holder == null ? NONE : lower(holder.kind());
+        if (holderIds.isEmpty()) {
+            return new HolderTags(kind, Tags.of("holder_kind", kind));
+        }
+        String id = holder != null && holderIds.contains(holder.kind()) ? holder.id() : NONE;
+        // an id may hold any character: its length keeps two pairs from making one key
+        return new HolderTags(kind + '|' + id.length() + ':' + id, Tags.of("holder_kind", kind, "holder_id", id));
+    }
+
+    private record HolderTags(String key, Tags tags) {
+    }
+
+    private static String lower(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
     }
 
     @Override
@@ -176,5 +296,30 @@ public final class MicrometerListener implements TollgateListener {
             return Double.NaN;
         }
         return Math.max(0, registry.config().clock().wallTime() - at) / 1000.0;
+    }
+
+    /** Builds a {@link MicrometerListener}. Not thread-safe. */
+    public static final class Builder {
+        private final MeterRegistry registry;
+        private final Set<HolderKind> holderIds = EnumSet.noneOf(HolderKind.class);
+
+        private Builder(MeterRegistry registry) {
+            this.registry = registry;
+        }
+
+        /**
+         * Tags meters with the ids of the holders of these kinds too ({@code holder_id}); none by default. Each id is
+         * a series of each such meter: name kinds with few holders, such as {@link HolderKind#CUSTOMER}.
+         */
+        public Builder holderIds(HolderKind... kinds) {
+            for (HolderKind kind : kinds) {
+                holderIds.add(Objects.requireNonNull(kind, "holderIds: a kind must not be null"));
+            }
+            return this;
+        }
+
+        public MicrometerListener build() {
+            return new MicrometerListener(registry, Set.copyOf(holderIds));
+        }
     }
 }

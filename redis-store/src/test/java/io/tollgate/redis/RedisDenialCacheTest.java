@@ -154,6 +154,29 @@ class RedisDenialCacheTest {
         assertThat(resolver.check(request()).allowed()).isTrue();
     }
 
+    @Test
+    void aShadowedLimitIsNeverDeniedFromMemoryWhileTheSameLimitEnforcedOnTheSameReplicaIs() {
+        GovernanceConfig config = config(RateLimit.builder().requests(2, HOUR).build());
+        RedisGovernanceStore store = replica(Duration.ofSeconds(1));
+        BudgetResolver enforced = BudgetResolver.create(store, () -> config, clock);
+        BudgetResolver shadow = BudgetResolver.create(store, () -> config, clock).withShadow();
+        enforced.check(request());
+        enforced.check(request());
+        assertThat(enforced.check(request()).outcome()).isEqualTo(Outcome.REQUEST_LIMITED);
+        long before = scriptCalls();
+        assertThat(enforced.check(request()).outcome()).isEqualTo(Outcome.REQUEST_LIMITED);
+        assertThat(scriptCalls()).as("the enforced limit denied from memory").isEqualTo(before);
+
+        // sent with an unreachable maximum, the shadowed limit has a plan of its own that never remembers a denial
+        for (long used = 2; used < 5; used++) {
+            Decision decision = shadow.check(request());
+            assertThat(decision.allowed()).isTrue();
+            assertThat(decision.shadowOutcome()).contains(Outcome.REQUEST_LIMITED);
+            assertThat(decision.shadowDeniedBy().orElseThrow().used()).isEqualTo(used);
+        }
+        assertThat(scriptCalls()).as("each shadowed check counted in Redis").isEqualTo(before + 3);
+    }
+
     private RedisGovernanceStore replica(Duration recheck) {
         RedisGovernanceStore store = RedisGovernanceStore.builder(client).options(RedisStoreOptions.builder()
                 .testTimeSource(clock).denialRecheck(recheck).commandTimeout(Duration.ofSeconds(5)).build()).build();
