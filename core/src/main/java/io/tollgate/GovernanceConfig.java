@@ -1,6 +1,7 @@
 package io.tollgate;
 
 import io.tollgate.internal.Checks;
+import io.tollgate.internal.LimitResolver;
 
 import java.util.HashMap;
 import java.util.List;
@@ -151,6 +152,31 @@ public final class GovernanceConfig {
 
     public Optional<User> user(String id) {
         return Optional.ofNullable(usersById.get(id));
+    }
+
+    /**
+     * The limits of {@code holder}'s own budgets and rate limit (not those of the levels above it), as a check lists
+     * them; empty for a holder this configuration does not have.
+     */
+    public List<Limit> limitsOf(Holder holder) {
+        Objects.requireNonNull(holder, "holder");
+        String id = holder.id();
+        return switch (holder.kind()) {
+            case CUSTOMER -> customer(id).map(c -> LimitResolver.limitsOf(holder, c.budgets(), c.rateLimit()))
+                    .orElse(List.of());
+            case TEAM -> team(id).map(t -> LimitResolver.limitsOf(holder, t.budgets(), t.rateLimit()))
+                    .orElse(List.of());
+            case VIRTUAL_KEY -> virtualKey(id).map(k -> LimitResolver.limitsOf(holder, k.budgets(), k.rateLimit()))
+                    .orElse(List.of());
+            case USER -> user(id).map(u -> LimitResolver.limitsOf(holder, u.budgets(), u.rateLimit()))
+                    .orElse(List.of());
+            case MODEL_CONFIG -> modelConfigs.stream().filter(m -> m.id().equals(id)).findFirst()
+                    .map(m -> LimitResolver.limitsOf(holder, m.budgets(), m.rateLimit())).orElse(List.of());
+            case PROVIDER_CONFIG -> virtualKeys.stream().flatMap(k -> k.providerConfigs().stream()
+                            .filter(pc -> Holder.providerConfig(k.id(), pc.provider()).equals(holder)))
+                    .findFirst().map(pc -> LimitResolver.limitsOf(holder, pc.budgets(), pc.rateLimit()))
+                    .orElse(List.of());
+        };
     }
 
     @Override

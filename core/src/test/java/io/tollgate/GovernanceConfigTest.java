@@ -2,6 +2,7 @@ package io.tollgate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import java.util.List;
 import java.util.Set;
@@ -22,6 +23,25 @@ class GovernanceConfigTest {
                 .customer(new Customer("globex", List.of(), null))
                 .team(new Team("team", "acme", List.of(), null))
                 .user(new User("alice", List.of(), null));
+    }
+
+    @Test
+    void limitsOfAHolderAreItsOwnBudgetsAndRateLimitAsACheckListsThem() {
+        GovernanceConfig config = base()
+                .team(new Team("capped", "acme", List.of(Budget.lifetime(Money.parse("5"))),
+                        RateLimit.builder().requests(10, "1m").tokens(1_000, "1h").inFlight(3).build()))
+                .virtualKey(key("vk").team("capped").rateLimit(LIMIT).build())
+                .build();
+
+        assertThat(config.limitsOf(Holder.team("capped"))).extracting(Limit::metric, Limit::max).containsExactly(
+                tuple(Metric.REQUESTS, 10L),
+                tuple(Metric.TOKENS, 1_000L),
+                tuple(Metric.COST, Money.parse("5").nanos()),
+                tuple(Metric.IN_FLIGHT, 3L));
+        assertThat(config.limitsOf(Holder.virtualKey("vk"))).as("its own, not its team's")
+                .extracting(Limit::metric).containsExactly(Metric.REQUESTS);
+        assertThat(config.limitsOf(Holder.team("nobody"))).isEmpty();
+        assertThat(config.limitsOf(Holder.customer("acme"))).isEmpty();
     }
 
     @Test

@@ -120,6 +120,13 @@ public final class LimitResolver {
         };
     }
 
+    /** The limits of one holder's own budgets and rate limit, in the order a check lists them. */
+    public static List<Limit> limitsOf(Holder holder, List<Budget> budgets, RateLimit rateLimit) {
+        Map<CounterId, Limit> limits = new LinkedHashMap<>();
+        add(limits, holder, budgets, rateLimit);
+        return List.copyOf(limits.values());
+    }
+
     private static void add(Map<CounterId, Limit> limits, Holder holder, List<Budget> budgets, RateLimit rateLimit) {
         if (rateLimit != null && rateLimit.hasRequestLimit()) {
             add(limits, new Limit(holder, Metric.REQUESTS, rateLimit.requestMax(), rateLimit.requestWindow()));
