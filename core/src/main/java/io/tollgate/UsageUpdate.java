@@ -131,7 +131,10 @@ public record UsageUpdate(String virtualKey, String userId, String provider, Str
             return this;
         }
 
-        /** Which part of the call this update charges; {@link CallPart#WHOLE_CALL} unless set. */
+        /**
+         * Which part of the call this update charges; {@link CallPart#WHOLE_CALL} unless set. For a streamed answer,
+         * {@link UsageTracker#openStream} numbers the chunks and picks their parts itself.
+         */
         public Builder part(CallPart part) {
             this.part = part;
             return this;
