@@ -80,8 +80,8 @@ public final class UsageTracker {
             throw new IllegalArgumentException("decision: " + decision.outcome()
                     + " is a denial; only an allowed decision opens a usage stream");
         }
-        Reservation reservation = decision.reservation().orElseThrow(() -> new IllegalArgumentException(
-                "decision: " + decision + " holds no reservation; only a decision of BudgetResolver opens a usage stream"));
+        Reservation reservation = decision.reservation().orElseThrow(() -> new IllegalArgumentException("decision: "
+                + decision + " holds no reservation; only a decision of BudgetResolver opens a usage stream"));
         return new UsageStream(this, reservation, requestId);
     }
 
