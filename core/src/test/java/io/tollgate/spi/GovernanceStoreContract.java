@@ -33,6 +33,7 @@ import io.tollgate.RateLimit;
 import io.tollgate.Reservation;
 import io.tollgate.ResetPeriod;
 import io.tollgate.Team;
+import io.tollgate.UsageStream;
 import io.tollgate.UsageTracker;
 import io.tollgate.UsageUpdate;
 import io.tollgate.User;
@@ -455,6 +456,26 @@ public abstract class GovernanceStoreContract {
         assertThat(admitted).isPositive();
         assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isZero();
         assertThat(used(f.holder(TEAM), Metric.IN_FLIGHT, WindowSpec.unbounded())).isZero();
+    }
+
+    @Test
+    void aStreamClosedBeforeItsEndKeepsWhatItsChunksChargedAndGivesBackWhatTheCheckHeld() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, RateLimit.builder().tokens(1_000, HOUR).inFlight(1).build());
+        Decision first = f.check(b -> b.estimatedTokens(100));
+        assertThat(f.check().outcome()).isEqualTo(Outcome.IN_FLIGHT_LIMITED);
+
+        try (UsageStream stream = f.tracker().openStream(first, f.tag + "r1")) {
+            assertThat(stream.charge(30, Money.ZERO)).isEqualTo(ChargeOutcome.CHARGED);
+            assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).as("estimate and chunk").isEqualTo(130);
+        }
+        // the same chunk again, from another replica's tracker: counted once
+        UsageTracker otherReplica = UsageTracker.create(store, f.config());
+        assertThat(otherReplica.charge(f.usage("r1").chunk(0).part(CallPart.CHUNK_WITH_USAGE).tokens(30)
+                .reservation(first.reservation().orElseThrow()).build())).isEqualTo(ChargeOutcome.DUPLICATE);
+
+        assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(30);
+        assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isZero();
+        assertThat(f.check().allowed()).isTrue();
     }
 
     @Test
