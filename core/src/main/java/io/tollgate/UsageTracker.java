@@ -1,5 +1,6 @@
 package io.tollgate;
 
+import io.tollgate.internal.Checks;
 import io.tollgate.internal.Futures;
 import io.tollgate.internal.LimitResolver;
 import io.tollgate.internal.Listeners;
@@ -25,6 +26,9 @@ import java.util.function.Supplier;
  * an unknown virtual key then skips the key's levels but still charges the user and model levels.
  *
  * <p>Each charge that ends is reported to the {@linkplain #withListener listener}.
+ *
+ * <p>A streamed answer is charged chunk by chunk through {@link #openStream}, which numbers the chunks and settles the
+ * reservation once.
  *
  * <p>Thread-safe.
  */
@@ -95,6 +99,27 @@ public final class UsageTracker {
         boolean usage = outcome == ChargeOutcome.CHARGED && update.chargesUsage();
         Listeners.safely(() -> listener.charged(outcome, limits, usage ? update.tokens() : 0,
                 usage ? update.cost() : Money.ZERO));
+    }
+
+    /**
+     * Opens the charges of a streamed answer to a request that {@code decision} admitted: each chunk that carries
+     * usage is charged as it passes, the last one (or {@link UsageStream#close()}) settles the decision's reservation.
+     * The charges go to the limits the check resolved, so the stream needs neither the secret nor the rest of the
+     * request. Costs no store call.
+     *
+     * @param requestId the request's id, unique per request: chunks are charged once per {@code requestId#chunk}
+     * @throws IllegalArgumentException if the decision was denied, naming its outcome, or the request id is blank
+     */
+    public UsageStream openStream(Decision decision, String requestId) {
+        Objects.requireNonNull(decision, "decision");
+        Checks.notBlank("requestId", requestId);
+        if (!decision.allowed()) {
+            throw new IllegalArgumentException("decision: " + decision.outcome()
+                    + " is a denial; only an allowed decision opens a usage stream");
+        }
+        Reservation reservation = decision.reservation().orElseThrow(() -> new IllegalArgumentException("decision: "
+                + decision + " holds no reservation; only a decision of BudgetResolver opens a usage stream"));
+        return new UsageStream(this, reservation, requestId);
     }
 
     /**

@@ -8,9 +8,12 @@ import java.util.Objects;
  * What one upstream call (or one streamed chunk of it) consumed, to charge after the call.
  *
  * <ul>
- *   <li>Tokens and cost are charged when the update is not streaming, or is a streamed chunk that carries usage.</li>
- *   <li>The request is counted once: at check time when a check was made (pass its {@link Reservation}), else on the
- *       final chunk (or the only update of a call that does not stream).</li>
+ *   <li>Its {@link CallPart} says whether tokens and cost are charged (a call that does not stream, or a streamed chunk
+ *       that carries usage) and whether it ends the request (a call that does not stream, or the last chunk).</li>
+ *   <li>The request is counted once: at check time when a check was made (pass its {@link Reservation}), else by the
+ *       update that ends it.</li>
+ *   <li>With a reservation, the charge goes to exactly the limits that were checked: virtual key, user, provider and
+ *       model are then not needed.</li>
  *   <li>A failed call is charged for what it consumed.</li>
  *   <li>The same {@code requestId} and {@code chunk} is charged at most once, from any replica.</li>
  *   <li>Without provider or model, provider and model levels are skipped.</li>
@@ -19,8 +22,8 @@ import java.util.Objects;
  * <p>Immutable and thread-safe. {@link #toString()} never shows the secret.
  */
 public record UsageUpdate(String virtualKey, String userId, String provider, String model, boolean success,
-                          long tokens, Money cost, String requestId, int chunk, boolean streaming, boolean finalChunk,
-                          boolean hasUsageData, Reservation reservation) {
+                          long tokens, Money cost, String requestId, int chunk, CallPart part,
+                          Reservation reservation) {
 
     public UsageUpdate {
         Checks.optionalSecret("UsageUpdate.virtualKey", virtualKey);
@@ -34,6 +37,7 @@ public record UsageUpdate(String virtualKey, String userId, String provider, Str
         }
         Checks.notBlank("UsageUpdate.requestId", requestId);
         Checks.notNegative("UsageUpdate.chunk", chunk);
+        Objects.requireNonNull(part, "UsageUpdate.part");
     }
 
     public static Builder builder() {
@@ -42,12 +46,12 @@ public record UsageUpdate(String virtualKey, String userId, String provider, Str
 
     /** Whether tokens and cost of this update are charged. */
     public boolean chargesUsage() {
-        return !streaming || hasUsageData;
+        return part.chargesUsage();
     }
 
     /** Whether this update ends the request: it settles a reservation, or counts the request when none was made. */
     public boolean endsRequest() {
-        return !streaming || finalChunk;
+        return part.endsRequest();
     }
 
     /** The key that makes this update count once across every replica. */
@@ -59,8 +63,8 @@ public record UsageUpdate(String virtualKey, String userId, String provider, Str
     public String toString() {
         return "UsageUpdate[virtualKey=" + (virtualKey == null ? "none" : "***") + ", userId=" + userId + ", provider="
                 + provider + ", model=" + model + ", success=" + success + ", tokens=" + tokens + ", cost=" + cost
-                + ", requestId=" + requestId + ", chunk=" + chunk + ", streaming=" + streaming + ", finalChunk="
-                + finalChunk + ", hasUsageData=" + hasUsageData + ", checked=" + (reservation != null) + "]";
+                + ", requestId=" + requestId + ", chunk=" + chunk + ", part=" + part + ", checked="
+                + (reservation != null) + "]";
     }
 
     /** Builds a {@link UsageUpdate}; not thread-safe. */
@@ -74,9 +78,7 @@ public record UsageUpdate(String virtualKey, String userId, String provider, Str
         private Money cost = Money.ZERO;
         private String requestId;
         private int chunk;
-        private boolean streaming;
-        private boolean finalChunk;
-        private boolean hasUsageData;
+        private CallPart part = CallPart.WHOLE_CALL;
         private Reservation reservation;
 
         private Builder() {
@@ -129,11 +131,12 @@ public record UsageUpdate(String virtualKey, String userId, String provider, Str
             return this;
         }
 
-        /** A streamed chunk: {@code finalChunk} ends the request, {@code hasUsageData} carries tokens and cost. */
-        public Builder streaming(boolean finalChunk, boolean hasUsageData) {
-            this.streaming = true;
-            this.finalChunk = finalChunk;
-            this.hasUsageData = hasUsageData;
+        /**
+         * Which part of the call this update charges; {@link CallPart#WHOLE_CALL} unless set. For a streamed answer,
+         * {@link UsageTracker#openStream} numbers the chunks and picks their parts itself.
+         */
+        public Builder part(CallPart part) {
+            this.part = part;
             return this;
         }
 
@@ -144,8 +147,8 @@ public record UsageUpdate(String virtualKey, String userId, String provider, Str
         }
 
         public UsageUpdate build() {
-            return new UsageUpdate(virtualKey, userId, provider, model, success, tokens, cost, requestId, chunk,
-                    streaming, finalChunk, hasUsageData, reservation);
+            return new UsageUpdate(virtualKey, userId, provider, model, success, tokens, cost, requestId, chunk, part,
+                    reservation);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.tollgate.fleet;
 
 import io.tollgate.BudgetResolver;
+import io.tollgate.CallPart;
 import io.tollgate.ChargeOutcome;
 import io.tollgate.CheckRequest;
 import io.tollgate.Decision;
@@ -252,7 +253,7 @@ final class Fleet {
                     // As most providers stream: the usage comes once, with the final chunk.
                     boolean last = chunk == call.chunks() - 1;
                     UsageUpdate update = update(target, user, requestId, reservation, last ? call.tokens() : 0)
-                            .chunk(chunk).streaming(last, last).build();
+                            .chunk(chunk).part(last ? CallPart.LAST_CHUNK_WITH_USAGE : CallPart.CHUNK).build();
                     ledger.chunks.increment();
                     ChargeOutcome outcome = charge(replica, replicas, update, random);
                     if (outcome == ChargeOutcome.CHARGED) {

@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.tollgate.Budget;
 import io.tollgate.BudgetResolver;
+import io.tollgate.CallPart;
 import io.tollgate.ChargeOutcome;
 import io.tollgate.CheckRequest;
 import io.tollgate.CounterId;
@@ -32,6 +33,7 @@ import io.tollgate.RateLimit;
 import io.tollgate.Reservation;
 import io.tollgate.ResetPeriod;
 import io.tollgate.Team;
+import io.tollgate.UsageStream;
 import io.tollgate.UsageTracker;
 import io.tollgate.UsageUpdate;
 import io.tollgate.User;
@@ -409,11 +411,11 @@ public abstract class GovernanceStoreContract {
         assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isEqualTo(2);
 
         // a chunk that does not end the stream keeps the slot
-        assertThat(f.charge(f.usage("r1").chunk(0).streaming(false, true).tokens(5)
+        assertThat(f.charge(f.usage("r1").chunk(0).part(CallPart.CHUNK_WITH_USAGE).tokens(5)
                 .reservation(first.reservation().orElseThrow()))).isEqualTo(ChargeOutcome.NOTHING_TO_CHARGE);
         assertThat(f.check().outcome()).isEqualTo(Outcome.IN_FLIGHT_LIMITED);
         // the final one gives it back
-        f.charge(f.usage("r1").chunk(1).streaming(true, true).tokens(5).reservation(first.reservation().orElseThrow()));
+        f.charge(f.usage("r1").chunk(1).part(CallPart.LAST_CHUNK_WITH_USAGE).tokens(5).reservation(first.reservation().orElseThrow()));
         assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isEqualTo(1);
         assertThat(f.check().allowed()).isTrue();
         assertThat(f.check().outcome()).isEqualTo(Outcome.IN_FLIGHT_LIMITED);
@@ -454,6 +456,26 @@ public abstract class GovernanceStoreContract {
         assertThat(admitted).isPositive();
         assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isZero();
         assertThat(used(f.holder(TEAM), Metric.IN_FLIGHT, WindowSpec.unbounded())).isZero();
+    }
+
+    @Test
+    void aStreamClosedBeforeItsEndKeepsWhatItsChunksChargedAndGivesBackWhatTheCheckHeld() {
+        Fixture f = fixture().limit(VIRTUAL_KEY, RateLimit.builder().tokens(1_000, HOUR).inFlight(1).build());
+        Decision first = f.check(b -> b.estimatedTokens(100));
+        assertThat(f.check().outcome()).isEqualTo(Outcome.IN_FLIGHT_LIMITED);
+
+        try (UsageStream stream = f.tracker().openStream(first, f.tag + "r1")) {
+            assertThat(stream.charge(30, Money.ZERO)).isEqualTo(ChargeOutcome.CHARGED);
+            assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).as("estimate and chunk").isEqualTo(130);
+        }
+        // the same chunk again, from another replica's tracker: counted once
+        UsageTracker otherReplica = UsageTracker.create(store, f.config());
+        assertThat(otherReplica.charge(f.usage("r1").chunk(0).part(CallPart.CHUNK_WITH_USAGE).tokens(30)
+                .reservation(first.reservation().orElseThrow()).build())).isEqualTo(ChargeOutcome.DUPLICATE);
+
+        assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(30);
+        assertThat(used(f.holder(VIRTUAL_KEY), Metric.IN_FLIGHT, WindowSpec.unbounded())).isZero();
+        assertThat(f.check().allowed()).isTrue();
     }
 
     @Test
@@ -772,9 +794,9 @@ public abstract class GovernanceStoreContract {
     @Test
     void differentChunksOfOneRequestBothCount() {
         Fixture f = fixture().limit(VIRTUAL_KEY, tokens(1_000));
-        assertThat(f.charge(f.usage("r1").chunk(0).streaming(false, true).tokens(10))).isEqualTo(ChargeOutcome.CHARGED);
-        assertThat(f.charge(f.usage("r1").chunk(1).streaming(true, true).tokens(5))).isEqualTo(ChargeOutcome.CHARGED);
-        assertThat(f.charge(f.usage("r1").chunk(1).streaming(true, true).tokens(5))).isEqualTo(ChargeOutcome.DUPLICATE);
+        assertThat(f.charge(f.usage("r1").chunk(0).part(CallPart.CHUNK_WITH_USAGE).tokens(10))).isEqualTo(ChargeOutcome.CHARGED);
+        assertThat(f.charge(f.usage("r1").chunk(1).part(CallPart.LAST_CHUNK_WITH_USAGE).tokens(5))).isEqualTo(ChargeOutcome.CHARGED);
+        assertThat(f.charge(f.usage("r1").chunk(1).part(CallPart.LAST_CHUNK_WITH_USAGE).tokens(5))).isEqualTo(ChargeOutcome.DUPLICATE);
         assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(15);
     }
 
@@ -783,12 +805,12 @@ public abstract class GovernanceStoreContract {
     @Test
     void streamedChunksChargeTokensAndCostOnlyWhenTheyCarryUsage() {
         Fixture f = fixture().limit(VIRTUAL_KEY, tokens(1_000)).budget(VIRTUAL_KEY, dollars("10"));
-        assertThat(f.charge(f.usage("r1").chunk(0).streaming(false, false).tokens(7).cost(Money.parse("1"))))
+        assertThat(f.charge(f.usage("r1").chunk(0).part(CallPart.CHUNK).tokens(7).cost(Money.parse("1"))))
                 .isEqualTo(ChargeOutcome.NOTHING_TO_CHARGE);
         assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isZero();
         assertThat(f.used(VIRTUAL_KEY, Metric.COST)).isZero();
 
-        f.charge(f.usage("r1").chunk(1).streaming(false, true).tokens(7).cost(Money.parse("0.5")));
+        f.charge(f.usage("r1").chunk(1).part(CallPart.CHUNK_WITH_USAGE).tokens(7).cost(Money.parse("0.5")));
         f.charge(f.usage("r2").tokens(3).cost(Money.parse("0.25")));
         assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(10);
         assertThat(f.used(VIRTUAL_KEY, Metric.COST)).isEqualTo(750_000_000L);
@@ -797,10 +819,10 @@ public abstract class GovernanceStoreContract {
     @Test
     void requestIsCountedOnTheFinalChunkWhenNoCheckWasMade() {
         Fixture f = fixture().limit(VIRTUAL_KEY, requests(10)).limit(TEAM, requests(10));
-        f.charge(f.usage("r1").chunk(0).streaming(false, true).tokens(1));
-        f.charge(f.usage("r1").chunk(1).streaming(false, false));
+        f.charge(f.usage("r1").chunk(0).part(CallPart.CHUNK_WITH_USAGE).tokens(1));
+        f.charge(f.usage("r1").chunk(1).part(CallPart.CHUNK));
         assertThat(f.used(VIRTUAL_KEY, Metric.REQUESTS)).isZero();
-        f.charge(f.usage("r1").chunk(2).streaming(true, false));
+        f.charge(f.usage("r1").chunk(2).part(CallPart.LAST_CHUNK));
         assertThat(f.used(VIRTUAL_KEY, Metric.REQUESTS)).isEqualTo(1);
         assertThat(f.used(TEAM, Metric.REQUESTS)).isEqualTo(1);
 
@@ -812,10 +834,10 @@ public abstract class GovernanceStoreContract {
     void requestIsNeverCountedTwiceWhenACheckWasMade() {
         Fixture f = fixture().limit(VIRTUAL_KEY, RateLimit.builder().requests(10, HOUR).tokens(1_000, HOUR).build());
         Decision checked = f.check(b -> b.estimatedTokens(100));
-        UsageUpdate.Builder chunk0 = f.usage("r1").chunk(0).streaming(false, true).tokens(30);
+        UsageUpdate.Builder chunk0 = f.usage("r1").chunk(0).part(CallPart.CHUNK_WITH_USAGE).tokens(30);
         f.charge(chunk0.reservation(checked.reservation().orElseThrow()));
         assertThat(f.used(VIRTUAL_KEY, Metric.TOKENS)).isEqualTo(130);
-        f.charge(f.usage("r1").chunk(1).streaming(true, true).tokens(20)
+        f.charge(f.usage("r1").chunk(1).part(CallPart.LAST_CHUNK_WITH_USAGE).tokens(20)
                 .reservation(checked.reservation().orElseThrow()));
 
         assertThat(f.used(VIRTUAL_KEY, Metric.REQUESTS)).isEqualTo(1);
