@@ -60,7 +60,7 @@ class ChargeListenerTest {
     void aChunkWithNothingToChargeIsToldWithoutLimits() {
         Decision decision = BudgetResolver.create(store, CONFIG).check(CheckRequest.builder().virtualKey(SECRET).build());
 
-        assertThat(tracker.charge(update("r-1").streaming(false, false)
+        assertThat(tracker.charge(update("r-1").part(CallPart.CHUNK)
                 .reservation(decision.reservation().orElseThrow()).build()))
                 .isEqualTo(ChargeOutcome.NOTHING_TO_CHARGE);
 
@@ -73,7 +73,7 @@ class ChargeListenerTest {
         Decision decision = BudgetResolver.create(store, CONFIG)
                 .check(CheckRequest.builder().virtualKey(SECRET).estimatedTokens(500).build());
 
-        assertThat(tracker.charge(update("r-1").streaming(true, false)
+        assertThat(tracker.charge(update("r-1").part(CallPart.LAST_CHUNK)
                 .reservation(decision.reservation().orElseThrow()).build())).isEqualTo(ChargeOutcome.CHARGED);
 
         assertThat(heard.events).containsExactly("CHARGED 0 0");
