@@ -6,6 +6,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tollgate.BudgetResolver;
+import io.tollgate.HolderKind;
 import io.tollgate.Limit;
 import io.tollgate.Money;
 import io.tollgate.TollgateListener;
@@ -32,8 +33,9 @@ import java.util.function.Predicate;
  * Redis's), its {@code DataSource}, its {@code MeterRegistry}, its resilience4j {@code CircuitBreakerRegistry}. Every
  * bean backs off when the application defines its own of that type.
  *
- * <p>Closing happens in the one safe order whatever the application's beans: Spring closes the resolver and tracker's
- * users first, then {@link TollgateStores} (flusher, store, the client it opened), then the config source.
+ * <p>Closing happens in the one safe order whatever the application's beans: Spring closes what uses the resolver and
+ * the tracker first, then {@link TollgateStores} closes the flusher (a final flush), the store (a last replay) and
+ * the client it opened; the config source stops watching on its own.
  */
 @AutoConfiguration
 @EnableConfigurationProperties(TollgateProperties.class)
@@ -42,9 +44,13 @@ public class TollgateAutoConfiguration {
     /** Metrics when the application has a registry; else nothing. */
     @Bean
     @ConditionalOnMissingBean
-    public TollgateListener tollgateListener(ObjectProvider<MeterRegistry> registry) {
+    public TollgateListener tollgateListener(ObjectProvider<MeterRegistry> registry, TollgateProperties properties) {
         MeterRegistry meters = registry.getIfAvailable();
-        return meters == null ? TollgateListener.NOOP : MicrometerListener.create(meters);
+        if (meters == null) {
+            return TollgateListener.NOOP;
+        }
+        return MicrometerListener.builder(meters)
+                .holderIds(properties.getMetricsHolderIds().toArray(HolderKind[]::new)).build();
     }
 
     @Bean

@@ -1,5 +1,6 @@
 package io.tollgate.spring;
 
+import io.tollgate.HolderKind;
 import io.tollgate.Money;
 import io.tollgate.resilience.FailurePolicy;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -30,6 +31,12 @@ public class TollgateProperties implements Validator {
     private final Filter filter = new Filter();
     private final Shadow shadow = new Shadow();
     private final Headers headers = new Headers();
+
+    /**
+     * Holder kinds whose ids become a {@code holder_id} tag of the metrics (such as {@code team}); none by default,
+     * since ids can be many.
+     */
+    private List<HolderKind> metricsHolderIds = new ArrayList<>();
 
     /** The share of a limit's maximum at which a replica reports, once per window, that a counter is near it. */
     private double nearLimitRatio = 0.8;
@@ -71,6 +78,14 @@ public class TollgateProperties implements Validator {
 
     public Headers getHeaders() {
         return headers;
+    }
+
+    public List<HolderKind> getMetricsHolderIds() {
+        return metricsHolderIds;
+    }
+
+    public void setMetricsHolderIds(List<HolderKind> metricsHolderIds) {
+        this.metricsHolderIds = metricsHolderIds;
     }
 
     public double getNearLimitRatio() {
