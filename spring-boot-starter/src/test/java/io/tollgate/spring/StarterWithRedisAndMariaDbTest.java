@@ -111,9 +111,10 @@ class StarterWithRedisAndMariaDbTest {
         assertThat(now.getDetails()).containsEntry("circuit", "closed").containsEntry("config", "MariaDB")
                 .containsKey("flushLagSeconds");
         Map<String, Object> holder = endpoint.holder("virtual-key", "vk-db");
-        assertThat(holder.get("limits")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.LIST)
-                .singleElement().satisfies(row -> assertThat((Map<?, ?>) row).containsEntry("used", 2L)
-                        .containsEntry("max", 2L).containsEntry("remaining", 0L));
+        assertThat((List<?>) holder.get("limits")).singleElement().isEqualTo(Map.of("metric", "requests",
+                "max", 2L, "used", 2L, "remaining", 0L, "windowStart", ((Map<?, ?>) ((List<?>) holder.get("limits"))
+                        .get(0)).get("windowStart"), "windowEnd", ((Map<?, ?>) ((List<?>) holder.get("limits"))
+                        .get(0)).get("windowEnd")));
         assertThat(endpoint.summary().toString()).doesNotContain("sk-db");
     }
 

@@ -46,7 +46,8 @@ public final class UsageCharge {
     }
 
     private Money cost(TokenUsage usage) {
-        Optional<ModelPrice> price = prices.price(check.provider(), check.model());
+        Optional<ModelPrice> price = check.provider() == null || check.model() == null ? Optional.empty()
+                : prices.price(check.provider(), check.model());
         if (price.isEmpty()) {
             if (UNPRICED.size() < 1_000 && UNPRICED.add(check.provider() + "/" + check.model())) {
                 LOG.warn("Tollgate: no price for provider {} model {} (tollgate.prices): its tokens are counted, "
@@ -62,6 +63,15 @@ public final class UsageCharge {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
+        try {
+            send(usage, success);
+        } catch (RuntimeException e) {
+            // the answer has gone out already: a charge that cannot be built must not fail it
+            LOG.warn("Tollgate: charging request {} failed", requestId, e);
+        }
+    }
+
+    private void send(Optional<TokenUsage> usage, boolean success) {
         long tokens = usage.map(TokenUsage::totalTokens).orElse(0L);
         Money cost = usage.map(this::cost).orElse(Money.ZERO);
         UsageUpdate update = UsageUpdate.builder()

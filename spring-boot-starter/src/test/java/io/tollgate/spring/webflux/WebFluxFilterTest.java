@@ -80,6 +80,7 @@ class WebFluxFilterTest {
                 .expectBody().jsonPath("$.error.code").isEqualTo("request_limited");
         client.post().uri("/v1/chat/completions").contentType(MediaType.APPLICATION_JSON).bodyValue("{}").exchange()
                 .expectStatus().isUnauthorized();
+        awaitTokens(21 + 7 + 21);
     }
 
     private void awaitTokens(long expected) throws InterruptedException {
@@ -91,7 +92,7 @@ class WebFluxFilterTest {
             used = store.read(List.of(tokens)).toCompletableFuture().join().get(0).used();
             Thread.sleep(20);
         }
-        assertThat(used).as("the JSON answer's 21 tokens and the stream's 7, the estimate given back")
+        assertThat(used).as("21 tokens of each JSON answer and 7 of the stream, the estimate given back")
                 .isEqualTo(expected);
     }
 

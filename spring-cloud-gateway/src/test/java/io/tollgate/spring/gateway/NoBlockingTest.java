@@ -38,7 +38,9 @@ class NoBlockingTest {
     @BeforeAll
     static void start() throws Exception {
         BlockHound.builder()
-                .nonBlockingThreadPredicate(current -> current.or(thread -> thread.getName().startsWith("lettuce-")))
+                // Lettuce's event loops besides Reactor Netty's (its timer threads sleep by design)
+                .nonBlockingThreadPredicate(current -> current.or(thread -> thread.getName().startsWith("lettuce-")
+                        && thread.getName().contains("EventLoop")))
                 .blockingMethodCallback(method -> BLOCKING_CALLS.add(method + " on " + Thread.currentThread().getName()))
                 .install();
         gateways = new TwoGateways(CONFIG, Map.of());
