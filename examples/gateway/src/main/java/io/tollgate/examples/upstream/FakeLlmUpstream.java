@@ -4,6 +4,7 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -39,9 +40,8 @@ public class FakeLlmUpstream {
     @RestController
     static class Completions {
 
-        @PostMapping(path = "/v1/chat/completions", produces = {MediaType.APPLICATION_JSON_VALUE,
-                MediaType.TEXT_EVENT_STREAM_VALUE})
-        public Object complete(@RequestBody Map<String, Object> request) {
+        @PostMapping("/v1/chat/completions")
+        public ResponseEntity<?> complete(@RequestBody Map<String, Object> request) {
             Map<String, Object> usage = usage(request);
             if (Boolean.TRUE.equals(request.get("stream"))) {
                 Flux<ServerSentEvent<Object>> words = Flux.fromIterable(ANSWER).delayElements(Duration.ofMillis(50))
@@ -51,12 +51,15 @@ public class FakeLlmUpstream {
                         ServerSentEvent.builder((Object) Map.of("object", "chat.completion.chunk", "choices", List.of(),
                                 "usage", usage)).build(),
                         ServerSentEvent.builder((Object) "[DONE]").build());
-                return words.concatWith(last);
+                // a stream whatever the client accepts, as the providers answer
+                return ResponseEntity.ok().contentType(MediaType.TEXT_EVENT_STREAM).body(words.concatWith(last));
             }
-            return Mono.just(Map.of("object", "chat.completion", "model", String.valueOf(request.get("model")),
+            Map<String, Object> answer = Map.of("object", "chat.completion",
+                    "model", String.valueOf(request.get("model")),
                     "choices", List.of(Map.of("index", 0, "message",
                             Map.of("role", "assistant", "content", String.join("", ANSWER)))),
-                    "usage", usage));
+                    "usage", usage);
+            return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(Mono.just(answer));
         }
 
         private static Map<String, Object> usage(Map<String, Object> request) {

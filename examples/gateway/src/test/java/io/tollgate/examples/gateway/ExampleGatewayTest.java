@@ -17,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The example as its README runs it: the fake upstream, then the gateway with its own application.yaml and limits. */
 class ExampleGatewayTest {
 
+    private static final String STREAMED_CHAT = "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[]}";
     private static final String CHAT = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi there\"}]}";
 
     @Test
@@ -35,9 +36,12 @@ class ExampleGatewayTest {
                      .run()) {
             WebTestClient client = WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port(gateway)).build();
 
-            int admitted = 0;
+            EntityExchangeResult<String> streamed = client.post().uri("/v1/chat/completions")
+                    .header("Authorization", "Bearer sk-demo").contentType(MediaType.APPLICATION_JSON)
+                    .bodyValue(STREAMED_CHAT).exchange().expectBody(String.class).returnResult();
+            int admitted = 1;
             EntityExchangeResult<String> last = null;
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 5; i++) {
                 last = client.post().uri("/v1/chat/completions").header("Authorization", "Bearer sk-demo")
                         .contentType(MediaType.APPLICATION_JSON).bodyValue(CHAT).exchange()
                         .expectBody(String.class).returnResult();
@@ -48,6 +52,8 @@ class ExampleGatewayTest {
             }
 
             assertThat(admitted).isEqualTo(5);
+            assertThat(streamed.getResponseBody()).as("a stream, passed through").contains("data:")
+                    .contains("\"usage\"").contains("[DONE]");
             assertThat(last.getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
             assertThat(last.getResponseHeaders().getFirst("Retry-After")).isNotBlank();
             client.get().uri("/actuator/tollgate/virtual-key/vk-demo").exchange().expectStatus().isOk()
