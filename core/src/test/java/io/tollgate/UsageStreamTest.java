@@ -348,53 +348,17 @@ class UsageStreamTest {
     }
 
     /** The in-memory store, recording the idempotency key of every charge that reached it. */
-    private static final class RecordingStore implements GovernanceStore {
-        private final InMemoryGovernanceStore store;
+    private static final class RecordingStore extends ForwardingStore {
         final List<String> charged = new CopyOnWriteArrayList<>();
 
         RecordingStore(InMemoryGovernanceStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public CompletionStage<ReserveResult> reserve(List<CounterOp> ops) {
-            return store.reserve(ops);
+            super(store);
         }
 
         @Override
         public CompletionStage<ChargeResult> charge(String idempotencyKey, List<CounterOp> ops) {
             charged.add(idempotencyKey);
-            return store.charge(idempotencyKey, ops);
-        }
-
-        @Override
-        public CompletionStage<List<CounterState>> read(List<Limit> limits) {
-            return store.read(limits);
-        }
-
-        @Override
-        public ChangeBatch changes() {
-            return store.changes();
-        }
-
-        @Override
-        public void restore(Collection<CounterSnapshot> snapshots) {
-            store.restore(snapshots);
-        }
-
-        @Override
-        public Duration leaseDuration() {
-            return store.leaseDuration();
-        }
-
-        @Override
-        public CompletionStage<Boolean> extendLease(String lease) {
-            return store.extendLease(lease);
-        }
-
-        @Override
-        public void close() {
-            store.close();
+            return super.charge(idempotencyKey, ops);
         }
     }
 }

@@ -1,10 +1,10 @@
 package io.tollgate.spring.servlet;
 
 import io.tollgate.Holder;
-import io.tollgate.Limit;
 import io.tollgate.Metric;
 import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spring.TollgateConfigSource;
+import io.tollgate.spring.testing.HolderCounters;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
@@ -23,7 +23,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -77,15 +76,8 @@ class ServletFilterTest {
     }
 
     private void awaitTokens(long expected) throws InterruptedException {
-        Limit tokens = config.get().limitsOf(Holder.virtualKey("vk-mvc")).stream()
-                .filter(limit -> limit.metric() == Metric.TOKENS).findFirst().orElseThrow();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        long used = 0;
-        while (used != expected && System.nanoTime() < deadline) {
-            used = store.read(List.of(tokens)).toCompletableFuture().join().get(0).used();
-            Thread.sleep(20);
-        }
-        assertThat(used).as("31 tokens of each JSON answer, 8 of the stream").isEqualTo(expected);
+        // 31 tokens of each JSON answer, 8 of the stream
+        HolderCounters.awaitUsed(store, config, Holder.virtualKey("vk-mvc"), Metric.TOKENS, expected);
     }
 
     @SpringBootConfiguration

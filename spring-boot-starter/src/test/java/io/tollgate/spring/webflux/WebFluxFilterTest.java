@@ -1,10 +1,10 @@
 package io.tollgate.spring.webflux;
 
 import io.tollgate.Holder;
-import io.tollgate.Limit;
 import io.tollgate.Metric;
 import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spring.TollgateConfigSource;
+import io.tollgate.spring.testing.HolderCounters;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
@@ -84,16 +84,8 @@ class WebFluxFilterTest {
     }
 
     private void awaitTokens(long expected) throws InterruptedException {
-        Limit tokens = config.get().limitsOf(Holder.virtualKey("vk-web")).stream()
-                .filter(limit -> limit.metric() == Metric.TOKENS).findFirst().orElseThrow();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        long used = 0;
-        while (used != expected && System.nanoTime() < deadline) {
-            used = store.read(List.of(tokens)).toCompletableFuture().join().get(0).used();
-            Thread.sleep(20);
-        }
-        assertThat(used).as("21 tokens of each JSON answer and 7 of the stream, the estimate given back")
-                .isEqualTo(expected);
+        // 21 tokens of each JSON answer and 7 of the stream, the estimate given back
+        HolderCounters.awaitUsed(store, config, Holder.virtualKey("vk-web"), Metric.TOKENS, expected);
     }
 
     @SpringBootConfiguration

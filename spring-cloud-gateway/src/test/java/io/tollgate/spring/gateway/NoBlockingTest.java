@@ -1,10 +1,10 @@
 package io.tollgate.spring.gateway;
 
 import io.tollgate.Holder;
-import io.tollgate.Limit;
 import io.tollgate.Metric;
 import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spring.TollgateConfigSource;
+import io.tollgate.spring.testing.HolderCounters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,16 +68,8 @@ class NoBlockingTest {
 
     /** The charges are sent after each answer: waits until they all landed (42 tokens each). */
     private static void awaitTokens(long expected) throws InterruptedException {
-        Limit tokens = gateways.bean(0, TollgateConfigSource.class).get().limitsOf(Holder.virtualKey("vk-1")).stream()
-                .filter(limit -> limit.metric() == Metric.TOKENS).findFirst().orElseThrow();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        long used = 0;
-        while (used < expected && System.nanoTime() < deadline) {
-            used = gateways.bean(0, GovernanceStore.class).read(List.of(tokens)).toCompletableFuture().join().get(0)
-                    .used();
-            Thread.sleep(20);
-        }
-        assertThat(used).isEqualTo(expected);
+        HolderCounters.awaitUsed(gateways.bean(0, GovernanceStore.class), gateways.bean(0, TollgateConfigSource.class),
+                Holder.virtualKey("vk-1"), Metric.TOKENS, expected);
     }
 
     private static HttpStatus status(int instance, String secret, String body) {

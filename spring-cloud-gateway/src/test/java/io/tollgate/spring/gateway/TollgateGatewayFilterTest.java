@@ -1,12 +1,10 @@
 package io.tollgate.spring.gateway;
 
-import io.tollgate.GovernanceConfig;
 import io.tollgate.Holder;
-import io.tollgate.Limit;
 import io.tollgate.Metric;
-import io.tollgate.spi.CounterState;
 import io.tollgate.spi.GovernanceStore;
 import io.tollgate.spring.TollgateConfigSource;
+import io.tollgate.spring.testing.HolderCounters;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -14,8 +12,6 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.EntityExchangeResult;
 
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -138,32 +134,23 @@ class TollgateGatewayFilterTest {
     }
 
     private static long tokensUsed(String keyId) {
-        return used(keyId, Metric.TOKENS);
-    }
-
-    private static long used(String keyId, Metric metric) {
-        GovernanceConfig config = gateways.bean(0, TollgateConfigSource.class).get();
-        List<Limit> limits = config.limitsOf(Holder.virtualKey(keyId)).stream()
-                .filter(limit -> limit.metric() == metric).toList();
-        List<CounterState> states = gateways.bean(1, GovernanceStore.class).read(limits).toCompletableFuture()
-                .join();
-        return states.get(0).used();
+        return HolderCounters.used(store(), config(), Holder.virtualKey(keyId), Metric.TOKENS);
     }
 
     private static void awaitTokens(String keyId, long expected) throws InterruptedException {
-        await(keyId, Metric.TOKENS, expected);
+        HolderCounters.awaitUsed(store(), config(), Holder.virtualKey(keyId), Metric.TOKENS, expected);
     }
 
     private static void awaitCost(String keyId, long expectedNanos) throws InterruptedException {
-        await(keyId, Metric.COST, expectedNanos);
+        HolderCounters.awaitUsed(store(), config(), Holder.virtualKey(keyId), Metric.COST, expectedNanos);
     }
 
-    /** Charges are sent after the answer, without the caller waiting: they land moments later. */
-    private static void await(String keyId, Metric metric, long expected) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (used(keyId, metric) < expected && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(used(keyId, metric)).isEqualTo(expected);
+    /** The other instance's store: what one instance charged, the other sees. */
+    private static GovernanceStore store() {
+        return gateways.bean(1, GovernanceStore.class);
+    }
+
+    private static TollgateConfigSource config() {
+        return gateways.bean(0, TollgateConfigSource.class);
     }
 }
