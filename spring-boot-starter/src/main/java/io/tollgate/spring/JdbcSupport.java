@@ -14,6 +14,9 @@ import io.tollgate.spring.TollgateProperties.Flush;
 import org.springframework.util.ClassUtils;
 
 import javax.sql.DataSource;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 
 /**
  * Everything that needs {@code tollgate-jdbc-store}, kept in one class that is loaded only when that module is on the
@@ -71,8 +74,8 @@ final class JdbcSupport {
     }
 
     /** The flusher's health: seconds since its last successful flush, or -1 before the first. */
-    static long flushLagSeconds(AutoCloseable flusher, java.time.Clock clock) {
-        java.time.Instant last = ((SnapshotFlusher) flusher).stats().lastSuccessfulFlush();
-        return last == null ? -1 : java.time.Duration.between(last, clock.instant()).toSeconds();
+    static long flushLagSeconds(AutoCloseable flusher, Clock clock) {
+        Instant last = ((SnapshotFlusher) flusher).stats().lastSuccessfulFlush();
+        return last == null ? -1 : Duration.between(last, clock.instant()).toSeconds();
     }
 }

@@ -38,6 +38,9 @@ public class TollgateProperties implements Validator {
      */
     private List<HolderKind> metricsHolderIds = new ArrayList<>();
 
+    /** How long a check's held estimates and in-flight places last unless the request's charge settles them. */
+    private Duration leaseDuration = Duration.ofMinutes(5);
+
     /** The share of a limit's maximum at which a replica reports, once per window, that a counter is near it. */
     private double nearLimitRatio = 0.8;
 
@@ -88,6 +91,14 @@ public class TollgateProperties implements Validator {
         this.metricsHolderIds = metricsHolderIds;
     }
 
+    public Duration getLeaseDuration() {
+        return leaseDuration;
+    }
+
+    public void setLeaseDuration(Duration leaseDuration) {
+        this.leaseDuration = leaseDuration;
+    }
+
     public double getNearLimitRatio() {
         return nearLimitRatio;
     }
@@ -126,7 +137,7 @@ public class TollgateProperties implements Validator {
             errors.rejectValue("redis.keyPrefix", "blank", "must not be blank");
         }
         positive(errors, "redis.commandTimeout", redis.commandTimeout);
-        positive(errors, "redis.leaseDuration", redis.leaseDuration);
+        positive(errors, "leaseDuration", properties.leaseDuration);
         if (redis.denialRecheck == null || redis.denialRecheck.isNegative()) {
             errors.rejectValue("redis.denialRecheck", "negative", "must not be negative");
         }
@@ -286,9 +297,6 @@ public class TollgateProperties implements Validator {
         /** The bound on every Redis call. */
         private Duration commandTimeout = Duration.ofMillis(500);
 
-        /** How long a check's held estimates and in-flight places last unless the request's charge settles them. */
-        private Duration leaseDuration = Duration.ofMinutes(5);
-
         /** Whether a replica remembers spent counters and denies without a call to Redis. */
         private boolean cacheDenials = true;
 
@@ -325,14 +333,6 @@ public class TollgateProperties implements Validator {
 
         public void setCommandTimeout(Duration commandTimeout) {
             this.commandTimeout = commandTimeout;
-        }
-
-        public Duration getLeaseDuration() {
-            return leaseDuration;
-        }
-
-        public void setLeaseDuration(Duration leaseDuration) {
-            this.leaseDuration = leaseDuration;
         }
 
         public boolean isCacheDenials() {

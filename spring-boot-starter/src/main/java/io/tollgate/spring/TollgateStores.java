@@ -44,7 +44,7 @@ public final class TollgateStores implements AutoCloseable {
 
     static TollgateStores memory(TollgateProperties properties) {
         return new TollgateStores(InMemoryGovernanceStore.builder()
-                .leaseDuration(properties.getRedis().getLeaseDuration()).build(), null, null);
+                .leaseDuration(properties.getLeaseDuration()).build(), null, null);
     }
 
     /**
@@ -65,7 +65,7 @@ public final class TollgateStores implements AutoCloseable {
         RedisStoreOptions.Builder options = RedisStoreOptions.builder()
                 .keyPrefix(redis.getKeyPrefix())
                 .commandTimeout(redis.getCommandTimeout())
-                .leaseDuration(redis.getLeaseDuration())
+                .leaseDuration(properties.getLeaseDuration())
                 .cacheDenials(redis.isCacheDenials())
                 .denialRecheck(redis.getDenialRecheck());
         if (restores != null) {

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -108,6 +110,21 @@ class TollgateAutoConfigurationTest {
         } finally {
             client.shutdown();
         }
+    }
+
+    @Test
+    void withSpringDataRedisTheStoreUsesTheConnectionFactorysClient() {
+        runner.withBean(LettuceConnectionFactory.class,
+                        () -> new LettuceConnectionFactory(new RedisStandaloneConfiguration(redis.host(), redis.port())))
+                .withPropertyValues("tollgate.store=redis", "tollgate.redis.uri=redis://127.0.0.1:1",
+                        "tollgate.redis.key-prefix=starter-spring-data", "tollgate.config.inline=" + LIMITS)
+                .run(context -> {
+                    Decision decision = context.getBean(BudgetResolver.class)
+                            .check(CheckRequest.builder().virtualKey("sk-test-1").build());
+                    assertThat(decision.allowed()).isTrue();
+                    assertThat(decision.degraded()).as("Redis answered, through the factory's client, not the uri")
+                            .isFalse();
+                });
     }
 
     @Test

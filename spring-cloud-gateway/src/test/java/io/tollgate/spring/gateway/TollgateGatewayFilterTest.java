@@ -60,6 +60,8 @@ class TollgateGatewayFilterTest {
             if (answer.getStatus().value() == 200) {
                 admitted++;
                 assertThat(answer.getResponseBody()).contains("\"usage\"");
+                assertThat(answer.getResponseHeaders().getFirst("X-RateLimit-Remaining"))
+                        .as("the decision's fields, beside the upstream's").isNotNull();
             } else {
                 assertThat(answer.getStatus()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
                 assertThat(answer.getResponseHeaders().getFirst("Retry-After")).isNotBlank();
