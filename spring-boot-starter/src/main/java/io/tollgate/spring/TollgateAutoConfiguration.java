@@ -71,6 +71,7 @@ public class TollgateAutoConfiguration {
         if (properties.getStore() == StoreType.MEMORY) {
             return TollgateStores.memory(properties);
         }
+        // tollgate.redis.uri, when set, wins over the application's clients
         AbstractRedisClient client = redisClient.getIfUnique();
         if (client == null) {
             client = clusterClient.getIfUnique();

@@ -283,10 +283,11 @@ public class TollgateProperties implements Validator {
     public static class Redis {
 
         /**
-         * The Redis to connect to when the application has no Lettuce {@code RedisClient} or
-         * {@code RedisClusterClient} bean and no Spring Data Redis Lettuce connection factory.
+         * The Redis to connect to, with a client of Tollgate's own. Unset, Tollgate uses the application's Lettuce
+         * {@code RedisClient} or {@code RedisClusterClient} bean, else its Spring Data Redis Lettuce connection
+         * factory's client, else {@code redis://localhost:6379}.
          */
-        private String uri = "redis://localhost:6379";
+        private String uri;
 
         /** Whether {@code uri} is a Redis Cluster seed. */
         private boolean cluster;

@@ -31,6 +31,7 @@ import java.util.Optional;
 public final class TollgateStores implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(TollgateStores.class);
+    private static final String DEFAULT_URI = "redis://localhost:6379";
 
     private final GovernanceStore store;
     private final AbstractRedisClient ownedClient;
@@ -48,16 +49,16 @@ public final class TollgateStores implements AutoCloseable {
     }
 
     /**
-     * The Redis store on {@code client} (the application's), or on a client of its own for
-     * {@code tollgate.redis.uri}; wrapped in a resilient store unless turned off; with snapshots in {@code dataSource}
+     * The Redis store on a client of its own for {@code tollgate.redis.uri} when that is set, else on {@code client}
+     * (the application's), else on a client of its own for the local default; wrapped in a resilient store unless turned off; with snapshots in {@code dataSource}
      * when there is one and {@code tollgate-jdbc-store} is on the class path.
      */
     static TollgateStores redis(TollgateProperties properties, AbstractRedisClient client, DataSource dataSource,
                                 CircuitBreakerRegistry breakers, TollgateListener listener) {
         TollgateProperties.Redis redis = properties.getRedis();
         AbstractRedisClient owned = null;
-        if (client == null) {
-            RedisURI uri = RedisURI.create(redis.getUri());
+        if (client == null || redis.getUri() != null) {
+            RedisURI uri = RedisURI.create(redis.getUri() != null ? redis.getUri() : DEFAULT_URI);
             client = owned = redis.isCluster() ? RedisClusterClient.create(uri) : RedisClient.create(uri);
         }
         boolean snapshots = dataSource != null && properties.getFlush().isEnabled() && JdbcSupport.present();

@@ -94,7 +94,7 @@ class StarterWithRedisAndMariaDbTest {
 
         CheckRequest check = CheckRequest.builder().virtualKey("sk-db").build();
         Decision first = resolver.check(check);
-        assertThat(first.allowed()).isTrue();
+        assertThat(first.allowed()).as("%s", first).isTrue();
         assertThat(first.degraded()).as("Redis answered").isFalse();
         assertThat(resolver.check(check).allowed()).isTrue();
         assertThat(resolver.check(check).allowed()).as("the database's limit of 2").isFalse();

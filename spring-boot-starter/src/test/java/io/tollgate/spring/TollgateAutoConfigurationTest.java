@@ -116,15 +116,21 @@ class TollgateAutoConfigurationTest {
     void withSpringDataRedisTheStoreUsesTheConnectionFactorysClient() {
         runner.withBean(LettuceConnectionFactory.class,
                         () -> new LettuceConnectionFactory(new RedisStandaloneConfiguration(redis.host(), redis.port())))
-                .withPropertyValues("tollgate.store=redis", "tollgate.redis.uri=redis://127.0.0.1:1",
-                        "tollgate.redis.key-prefix=starter-spring-data", "tollgate.config.inline=" + LIMITS)
+                .withPropertyValues("tollgate.store=redis", "tollgate.redis.key-prefix=starter-spring-data",
+                        "tollgate.config.inline=" + LIMITS)
                 .run(context -> {
                     Decision decision = context.getBean(BudgetResolver.class)
                             .check(CheckRequest.builder().virtualKey("sk-test-1").build());
                     assertThat(decision.allowed()).isTrue();
-                    assertThat(decision.degraded()).as("Redis answered, through the factory's client, not the uri")
-                            .isFalse();
+                    assertThat(decision.degraded()).isFalse();
                 });
+        RedisClient client = RedisClient.create(redis.uri());
+        try (StatefulRedisConnection<String, String> connection = client.connect()) {
+            assertThat(connection.sync().keys("starter-spring-data:*")).as("the factory's Redis counted it")
+                    .isNotEmpty();
+        } finally {
+            client.shutdown();
+        }
     }
 
     @Test
