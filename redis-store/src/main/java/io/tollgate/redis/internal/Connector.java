@@ -93,11 +93,6 @@ public final class Connector implements AutoCloseable {
         return false;
     }
 
-    /** Whether the connection is open (Lettuce may still be reconnecting it). */
-    public boolean isOpen() {
-        return commands != null;
-    }
-
     /** The open connection's commands; fails at once while it has never been opened. */
     public RedisClusterAsyncCommands<String, String> commands() {
         RedisClusterAsyncCommands<String, String> open = commands;
