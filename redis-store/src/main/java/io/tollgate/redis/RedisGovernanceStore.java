@@ -11,6 +11,7 @@ import io.lettuce.core.codec.StringCodec;
 import io.tollgate.Limit;
 import io.tollgate.StoreException;
 import io.tollgate.redis.internal.ChangeReader;
+import io.tollgate.redis.internal.ChargeBatches;
 import io.tollgate.redis.internal.Connector;
 import io.tollgate.redis.internal.DataLossRestore;
 import io.tollgate.redis.internal.DenialCache;
@@ -131,6 +132,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
     private final ChangeReader changes;
     private final DataLossRestore restore;
     private final DenialCache denials;
+    private final ChargeBatches charges;
     private final GroupCalls groupCalls;
     private final SlotGroups groups;
 
@@ -153,7 +155,8 @@ public final class RedisGovernanceStore implements GovernanceStore {
                 clock.testing());
         // restored counters may hold less than a remembered denial saw
         restore.onDataLoss(loss -> denials.forgetAll());
-        this.groupCalls = new GroupCalls(calls, clock, restore, changes, options.leaseDuration().toMillis(),
+        this.charges = new ChargeBatches(calls, options.chargeBatchWindow().toNanos(), options.chargeBatchSize());
+        this.groupCalls = new GroupCalls(calls, charges, clock, restore, changes, options.leaseDuration().toMillis(),
                 options.idempotencyKeyLifetime().toMillis());
         this.groups = new SlotGroups(groupCalls, keys, new LeaseEntries(), denials, clock);
     }
@@ -280,6 +283,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
 
     @Override
     public void close() {
+        charges.close();
         restore.close();
         calls.close();
         connector.close();

@@ -30,6 +30,10 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code testTimeSource}</td><td>none</td><td>for tests only: replaces Redis {@code TIME}</td></tr>
  *   <tr><td>{@code placement}</td><td>{@link RedisPlacement#perHolder()}</td><td>Redis Cluster only: which
  *       holders share a hash slot</td></tr>
+ *   <tr><td>{@code chargeBatchWindow}</td><td>0 (off)</td><td>how long a charge may wait for others of its hash tag,
+ *       to go to Redis in one call</td></tr>
+ *   <tr><td>{@code chargeBatchSize}</td><td>32</td><td>the most charges of one call; a full batch goes at
+ *       once</td></tr>
  * </table>
  *
  * <p>Immutable and thread-safe.
@@ -62,6 +66,11 @@ import java.util.regex.Pattern;
  * @param placement              Redis Cluster only: which holders' counters share a hash slot, so that one script
  *                               checks them atomically (see {@link RedisPlacement}); every replica must use the same.
  *                               Ignored on standalone Redis
+ * @param chargeBatchWindow      how long, at most, a charge waits for other charges of its hash tag (its slot group)
+ *                               so that they go to Redis in one script call, each with its own idempotency key and
+ *                               reply, none acknowledged before Redis applied it; {@link Duration#ZERO} (the default)
+ *                               sends every charge at once. At most 100 ms
+ * @param chargeBatchSize        the most charges of one such call (2 to 1,000); a batch that fills goes at once
  */
 public record RedisStoreOptions(
         String keyPrefix,
@@ -75,9 +84,13 @@ public record RedisStoreOptions(
         SnapshotSource snapshotSource,
         Clock clock,
         Clock testTimeSource,
-        RedisPlacement placement) {
+        RedisPlacement placement,
+        Duration chargeBatchWindow,
+        int chargeBatchSize) {
 
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._:-]+");
+    private static final Duration MAX_BATCH_WINDOW = Duration.ofMillis(100);
+    private static final int MAX_BATCH_SIZE = 1_000;
     private static final RedisStoreOptions DEFAULTS = builder().build();
 
     public RedisStoreOptions {
@@ -99,6 +112,15 @@ public record RedisStoreOptions(
         notNegative("denialRecheck", denialRecheck);
         Objects.requireNonNull(clock, "RedisStoreOptions.clock: must be set");
         Objects.requireNonNull(placement, "RedisStoreOptions.placement: must be set");
+        notNegative("chargeBatchWindow", chargeBatchWindow);
+        if (chargeBatchWindow.compareTo(MAX_BATCH_WINDOW) > 0) {
+            throw new IllegalArgumentException("RedisStoreOptions.chargeBatchWindow: " + chargeBatchWindow
+                    + " must be at most " + MAX_BATCH_WINDOW + ": a charge waits that long before it is sent");
+        }
+        if (chargeBatchSize < 2 || chargeBatchSize > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("RedisStoreOptions.chargeBatchSize: " + chargeBatchSize
+                    + " must be between 2 and " + MAX_BATCH_SIZE);
+        }
     }
 
     /** Every option at its default. */
@@ -144,6 +166,8 @@ public record RedisStoreOptions(
         private Clock clock = Clock.systemUTC();
         private Clock testTimeSource;
         private RedisPlacement placement = RedisPlacement.perHolder();
+        private Duration chargeBatchWindow = Duration.ZERO;
+        private int chargeBatchSize = 32;
 
         private Builder() {
         }
@@ -161,6 +185,8 @@ public record RedisStoreOptions(
             clock = options.clock;
             testTimeSource = options.testTimeSource;
             placement = options.placement;
+            chargeBatchWindow = options.chargeBatchWindow;
+            chargeBatchSize = options.chargeBatchSize;
         }
 
         /** First segment of every key; {@code tollgate} by default. */
@@ -242,10 +268,22 @@ public record RedisStoreOptions(
             return this;
         }
 
+        /**
+         * Coalesced charges: charges of one hash tag that arrive within {@code window} of the first go to Redis in
+         * one call of at most {@code size} charges (a full one goes at once). Off ({@link Duration#ZERO}) by
+         * default. Each charge keeps its own idempotency key and reply; the price is up to {@code window} of
+         * latency for a charge that waits, for fewer Redis calls under load.
+         */
+        public Builder coalesceCharges(Duration window, int size) {
+            this.chargeBatchWindow = window;
+            this.chargeBatchSize = size;
+            return this;
+        }
+
         public RedisStoreOptions build() {
             return new RedisStoreOptions(keyPrefix, commandTimeout, idempotencyKeyLifetime, expiredWindowRetention,
                     leaseDuration, sweepInterval, cacheDenials, denialRecheck, snapshotSource, clock,
-                    testTimeSource, placement);
+                    testTimeSource, placement, chargeBatchWindow, chargeBatchSize);
         }
     }
 }

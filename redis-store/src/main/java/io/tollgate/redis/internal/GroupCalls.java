@@ -21,6 +21,7 @@ public final class GroupCalls {
     private static final int TRIES = 3;
 
     private final RedisCalls calls;
+    private final ChargeBatches batches;
     private final StoreClock clock;
     private final DataLossRestore restore;
     private final ChangeReader changes;
@@ -30,9 +31,10 @@ public final class GroupCalls {
     private final String idempotencyMillis;
     private final LongAdder windowRetries = new LongAdder();
 
-    public GroupCalls(RedisCalls calls, StoreClock clock, DataLossRestore restore, ChangeReader changes,
-                      long leaseMillis, long idempotencyMillis) {
+    public GroupCalls(RedisCalls calls, ChargeBatches batches, StoreClock clock, DataLossRestore restore,
+                      ChangeReader changes, long leaseMillis, long idempotencyMillis) {
         this.calls = calls;
+        this.batches = batches;
         this.clock = clock;
         this.restore = restore;
         this.changes = changes;
@@ -107,7 +109,7 @@ public final class GroupCalls {
         SlotGroup.Windows windows = group.windows(guess);
         ChargeCall call = ChargeCall.build(group, windows, ops, settle, idempotencyKey, value, details,
                 idempotencyMillis, clock.timeArg(guess));
-        return calls.script(LuaScript.CHARGE, call.keys(), call.args(), call::output, "charge").thenCompose(reply -> {
+        return batches.send(group.tag(), call.keys(), call.args(), call::output).thenCompose(reply -> {
             clock.learn(reply.now());
             if (reply.status() == -2) {
                 windowRetries.increment();

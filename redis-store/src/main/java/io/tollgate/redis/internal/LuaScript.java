@@ -8,7 +8,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * One Lua script of the store, read once from the class path behind the shared prelude, with its SHA-1 digest
+ * One Lua script of the store, read once from the class path behind the shared prelude (and the parts it shares with
+ * another script), with its SHA-1 digest
  * computed locally so that the first call can already be an {@code EVALSHA}. Each script has one class that builds
  * its arguments and reads its reply ({@link ReserveCall}, {@link ChargeCall}, ...).
  *
@@ -16,7 +17,8 @@ import java.security.NoSuchAlgorithmException;
  */
 public enum LuaScript {
     RESERVE("reserve.lua"),
-    CHARGE("charge.lua"),
+    CHARGE("charge.lua", "charging.lua"),
+    CHARGES("charges.lua", "charging.lua"),
     READ("read.lua"),
     FLUSH("flush.lua"),
     RESTORE("restore.lua"),
@@ -29,9 +31,14 @@ public enum LuaScript {
     private final String source;
     private final String sha;
 
-    LuaScript(String fileName) {
+    /** {@code fileName} behind the prelude and the {@code parts} it calls, in that order. */
+    LuaScript(String fileName, String... parts) {
         this.fileName = fileName;
-        this.source = read("prelude.lua") + "\n" + read(fileName);
+        StringBuilder text = new StringBuilder(read("prelude.lua")).append('\n');
+        for (String part : parts) {
+            text.append(read(part)).append('\n');
+        }
+        this.source = text.append(read(fileName)).toString();
         this.sha = sha1Hex(source);
     }
 

@@ -4,6 +4,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.protocol.CommandType;
 import io.tollgate.StoreException;
 import io.tollgate.StoreRefusedException;
@@ -86,7 +87,8 @@ public final class RedisCalls implements AutoCloseable {
      * keys are the parts {@code keys} in order, the arguments the parts {@code args}.
      */
     public <T> CompletableFuture<T> script(LuaScript script, Bulk[] keys, Bulk[] args,
-                                           Supplier<? extends ScriptOutput<T>> output, String operation) {
+                                           Supplier<? extends CommandOutput<String, String, T>> output,
+                                           String operation) {
         CompletableFuture<T> call;
         try {
             call = dispatch(CommandType.EVALSHA, new ScriptArgs(script.sha(), keys, args), output.get());
@@ -105,7 +107,8 @@ public final class RedisCalls implements AutoCloseable {
         }), operation);
     }
 
-    private <T> CompletableFuture<T> dispatch(CommandType type, ScriptArgs args, ScriptOutput<T> output) {
+    private <T> CompletableFuture<T> dispatch(CommandType type, ScriptArgs args,
+                                              CommandOutput<String, String, T> output) {
         return commands().dispatch(type, output, args).toCompletableFuture();
     }
 
