@@ -13,6 +13,7 @@ import io.tollgate.spi.GovernanceStore;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.UUID;
 
 /**
@@ -88,6 +89,16 @@ public final class RedisBackend implements AutoCloseable {
      * started behind {@code serverLauncher} (see {@link RedisLauncher#start(List)}).
      */
     static RedisBackend open(String uri, CommandListener listener, List<String> serverLauncher) {
+        return open(uri, listener, serverLauncher, options -> { });
+    }
+
+    /** {@link #open()} with store options of the caller's on top of the benchmarks' own. */
+    static RedisBackend open(Consumer<RedisStoreOptions.Builder> storeOptions) {
+        return open(RedisLauncher.configuredUri(), null, List.of(), storeOptions);
+    }
+
+    private static RedisBackend open(String uri, CommandListener listener, List<String> serverLauncher,
+                                     Consumer<RedisStoreOptions.Builder> storeOptions) {
         RedisLauncher launcher = uri == null ? RedisLauncher.start(serverLauncher) : null;
         RedisClient client = null;
         try {
@@ -104,6 +115,7 @@ public final class RedisBackend implements AutoCloseable {
             if (launcher == null) {
                 builder.keyPrefix("tollgate-bench:" + UUID.randomUUID().toString().substring(0, 8));
             }
+            storeOptions.accept(builder);
             RedisStoreOptions options = builder.build();
             connection.setTimeout(options.commandTimeout());
             // The store runs on this very connection, so the floors measure the round trip the store pays.
