@@ -30,14 +30,19 @@ class RedisGovernanceStoreContractTest extends GovernanceStoreContract {
     @Override
     protected GovernanceStore createStore(Clock clock) {
         return RedisGovernanceStore.builder(client)
-                .options(RedisStoreOptions.builder()
+                .options(options(RedisStoreOptions.builder()
                         // a prefix per store keeps each test's change log and data-loss marker its own
                         .keyPrefix("contract" + STORES.incrementAndGet())
                         .testTimeSource(clock)
                         // the suite checks behaviour, not latency: on a cold JVM its 1,000 charges in flight at once
                         // can queue past the 500 ms default, which would rightly fail them
-                        .commandTimeout(Duration.ofSeconds(10))
+                        .commandTimeout(Duration.ofSeconds(10)))
                         .build())
                 .build();
+    }
+
+    /** The options of each store, for a variant of the suite to change. */
+    RedisStoreOptions.Builder options(RedisStoreOptions.Builder options) {
+        return options;
     }
 }

@@ -35,11 +35,16 @@ class RedisClusterContractTest extends GovernanceStoreContract {
     @Override
     protected GovernanceStore createStore(Clock clock) {
         return RedisGovernanceStore.builder(client)
-                .options(RedisStoreOptions.builder()
+                .options(options(RedisStoreOptions.builder()
                         .keyPrefix("cluster-contract" + STORES.incrementAndGet())
                         .testTimeSource(clock)
-                        .commandTimeout(Duration.ofSeconds(10))
+                        .commandTimeout(Duration.ofSeconds(10)))
                         .build())
                 .build();
+    }
+
+    /** The options of each store, for a variant of the suite to change. */
+    RedisStoreOptions.Builder options(RedisStoreOptions.Builder options) {
+        return options;
     }
 }
