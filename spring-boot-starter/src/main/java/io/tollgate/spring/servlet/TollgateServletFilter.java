@@ -3,6 +3,7 @@ package io.tollgate.spring.servlet;
 import io.tollgate.BudgetResolver;
 import io.tollgate.CheckRequest;
 import io.tollgate.Decision;
+import io.tollgate.StoreException;
 import io.tollgate.UsageTracker;
 import io.tollgate.spring.TollgateHeaders;
 import io.tollgate.spring.TollgateProperties;
@@ -86,7 +87,14 @@ public final class TollgateServletFilter extends OncePerRequestFilter {
             write(response, DenialAnswer.noVirtualKey());
             return;
         }
-        Decision decision = resolver.check(check);
+        Decision decision;
+        try {
+            decision = resolver.check(check);
+        } catch (StoreException e) {
+            // no failure policy in front of the store: refuse rather than guess
+            write(response, DenialAnswer.storeUnavailable());
+            return;
+        }
         Map<String, String> fields = headers.of(decision);
         if (!decision.allowed()) {
             write(response, DenialAnswer.of(decision, fields));

@@ -33,6 +33,15 @@ public record DenialAnswer(int status, Map<String, String> headers, byte[] body)
         return new DenialAnswer(answer.status(), Map.of("WWW-Authenticate", "Bearer"), answer.body());
     }
 
+    /**
+     * The answer to a request whose check failed because the store could not answer (a Redis store without a
+     * resilient store in front, while Redis is down): refused, to be tried again shortly.
+     */
+    public static DenialAnswer storeUnavailable() {
+        DenialAnswer answer = badRequest(503, "store_unavailable", "limits cannot be checked now; retry shortly");
+        return new DenialAnswer(answer.status(), Map.of("Retry-After", "1"), answer.body());
+    }
+
     /** The answer to a request a filter cannot check as it is (a header that is not well-formed text, say). */
     public static DenialAnswer badRequest(int status, String code, String message) {
         String body = "{\"error\":{\"type\":\"tollgate\",\"code\":\"" + code + "\",\"message\":\"" + escape(message)

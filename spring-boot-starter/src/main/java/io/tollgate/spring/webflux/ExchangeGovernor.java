@@ -3,6 +3,7 @@ package io.tollgate.spring.webflux;
 import io.tollgate.BudgetResolver;
 import io.tollgate.CheckRequest;
 import io.tollgate.Decision;
+import io.tollgate.StoreException;
 import io.tollgate.UsageTracker;
 import io.tollgate.spring.TollgateProperties;
 import io.tollgate.spring.TollgateRequest;
@@ -113,19 +114,26 @@ public final class ExchangeGovernor {
         }
         String requestId = Optional.ofNullable(request.getHeaders().getFirst(filter.getRequestIdHeader()))
                 .filter(id -> !id.isBlank()).orElseGet(() -> UUID.randomUUID().toString());
-        return Mono.fromCompletionStage(() -> resolver.checkAsync(check)).flatMap(decision -> {
-            Map<String, String> fields = headers.apply(decision);
-            if (!decision.allowed()) {
-                return write(exchange, DenialAnswer.of(decision, fields));
-            }
-            ServerHttpResponse response = exchange.getResponse();
-            fields.forEach(response.getHeaders()::set);
-            MeteredResponse metered = new MeteredResponse(response,
-                    new UsageCharge(tracker, prices, check, decision, requestId),
-                    (int) Math.min(Integer.MAX_VALUE - 8, filter.getMaxAnswerSize().toBytes()));
-            return next.apply(exchange.mutate().response(metered).build())
-                    .doFinally(signal -> metered.exchangeEnded());
-        });
+        return Mono.fromCompletionStage(() -> resolver.checkAsync(check)).map(Optional::of)
+                // no failure policy in front of the store: refuse rather than guess
+                .onErrorResume(StoreException.class, e -> Mono.just(Optional.empty()))
+                .flatMap(answer -> answer.isEmpty() ? write(exchange, DenialAnswer.storeUnavailable())
+                        : admit(exchange, next, check, answer.get(), requestId));
+    }
+
+    private Mono<Void> admit(ServerWebExchange exchange, Function<ServerWebExchange, Mono<Void>> next,
+                             CheckRequest check, Decision decision, String requestId) {
+        Map<String, String> fields = headers.apply(decision);
+        if (!decision.allowed()) {
+            return write(exchange, DenialAnswer.of(decision, fields));
+        }
+        ServerHttpResponse response = exchange.getResponse();
+        fields.forEach(response.getHeaders()::set);
+        MeteredResponse metered = new MeteredResponse(response,
+                new UsageCharge(tracker, prices, check, decision, requestId),
+                (int) Math.min(Integer.MAX_VALUE - 8, filter.getMaxAnswerSize().toBytes()));
+        return next.apply(exchange.mutate().response(metered).build())
+                .doFinally(signal -> metered.exchangeEnded());
     }
 
     private static boolean hasJsonBody(ServerHttpRequest request) {
