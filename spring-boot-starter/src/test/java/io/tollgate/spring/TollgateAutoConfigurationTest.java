@@ -8,6 +8,7 @@ import io.tollgate.Decision;
 import io.tollgate.Outcome;
 import io.tollgate.UsageTracker;
 import io.tollgate.memory.InMemoryGovernanceStore;
+import io.tollgate.redis.testing.RedisClusterFixture;
 import io.tollgate.redis.testing.RedisFixture;
 import io.tollgate.resilience.ResilientGovernanceStore;
 import io.tollgate.spi.GovernanceStore;
@@ -131,6 +132,22 @@ class TollgateAutoConfigurationTest {
         } finally {
             client.shutdown();
         }
+    }
+
+    @Test
+    void withAClusterSeedUriTheStoreRunsOnRedisCluster() {
+        String seed = RedisClusterFixture.shared().seeds().get(0).toURI().toString();
+        runner.withPropertyValues("tollgate.store=redis", "tollgate.redis.uri=" + seed, "tollgate.redis.cluster=true",
+                        "tollgate.redis.key-prefix=starter-cluster", "tollgate.config.inline=" + LIMITS)
+                .run(context -> {
+                    assertThat(context.getBean(TollgateStores.class).resilient()).get()
+                            .hasToString("ResilientGovernanceStore[RedisGovernanceStore[starter-cluster, cluster]]");
+                    BudgetResolver resolver = context.getBean(BudgetResolver.class);
+                    CheckRequest check = CheckRequest.builder().virtualKey("sk-test-1").build();
+                    assertThat(resolver.check(check).degraded()).as("the cluster answered").isFalse();
+                    assertThat(resolver.check(check).allowed()).isTrue();
+                    assertThat(resolver.check(check).outcome()).isEqualTo(Outcome.REQUEST_LIMITED);
+                });
     }
 
     @Test
