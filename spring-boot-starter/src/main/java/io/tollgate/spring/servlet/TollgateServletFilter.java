@@ -10,6 +10,7 @@ import io.tollgate.spring.TollgateProperties;
 import io.tollgate.spring.TollgateRequest;
 import io.tollgate.spring.TollgateRequestResolver;
 import io.tollgate.spring.web.DenialAnswer;
+import io.tollgate.spring.web.RequestGate;
 import io.tollgate.spring.web.UsageCharge;
 import io.tollgate.usage.PriceTable;
 import jakarta.servlet.AsyncEvent;
@@ -24,7 +25,6 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 import java.io.IOException;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Checks every request of a servlet service that is its own gateway, and charges its answer once it has been written
@@ -63,6 +63,7 @@ public final class TollgateServletFilter extends OncePerRequestFilter {
         HttpServletRequest forwarded = request;
         if (hasJsonBody(request)) {
             long max = filter.getMaxBodySize().toBytes();
+            // one byte past the bound tells a body too large from one that fits exactly
             body = request.getInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
             if (body.length > max) {
                 write(response, DenialAnswer.badRequest(413, "body_too_large",
@@ -71,20 +72,15 @@ public final class TollgateServletFilter extends OncePerRequestFilter {
             }
             forwarded = new ReadBodyRequest(request, body);
         }
-        CheckRequest check;
-        try {
-            check = requests.resolve(new TollgateRequest(request.getMethod(), request.getRequestURI(),
-                    new ServletServerHttpRequest(request).getHeaders(), body, null, null));
-        } catch (IllegalArgumentException e) {
-            write(response, DenialAnswer.badRequest(400, "bad_request", e.getMessage()));
+        RequestGate gate = RequestGate.of(requests, new TollgateRequest(request.getMethod(), request.getRequestURI(),
+                new ServletServerHttpRequest(request).getHeaders(), body, null, null), filter);
+        if (gate.refusal() != null) {
+            write(response, gate.refusal());
             return;
         }
+        CheckRequest check = gate.check();
         if (check == null) {
             chain.doFilter(forwarded, response);
-            return;
-        }
-        if (check.virtualKey() == null && filter.isRequireVirtualKey()) {
-            write(response, DenialAnswer.noVirtualKey());
             return;
         }
         Decision decision;
@@ -101,11 +97,9 @@ public final class TollgateServletFilter extends OncePerRequestFilter {
             return;
         }
         fields.forEach(response::setHeader);
-        String requestId = request.getHeader(filter.getRequestIdHeader());
         UsageCharge charge = new UsageCharge(tracker, prices, check, decision,
-                requestId == null || requestId.isBlank() ? UUID.randomUUID().toString() : requestId);
-        MeteredResponse metered = new MeteredResponse(response,
-                (int) Math.min(Integer.MAX_VALUE - 8, filter.getMaxAnswerSize().toBytes()));
+                RequestGate.requestId(request.getHeader(filter.getRequestIdHeader())));
+        MeteredResponse metered = new MeteredResponse(response, RequestGate.bytes(filter.getMaxAnswerSize()));
         boolean async = false;
         try {
             chain.doFilter(forwarded, metered);
@@ -120,17 +114,10 @@ public final class TollgateServletFilter extends OncePerRequestFilter {
     }
 
     private static boolean hasJsonBody(HttpServletRequest request) {
-        String method = request.getMethod();
-        if (!"POST".equals(method) && !"PUT".equals(method) && !"PATCH".equals(method)) {
-            return false;
-        }
         String contentType = request.getContentType();
-        if (contentType == null) {
-            return false;
-        }
         try {
-            MediaType type = MediaType.parseMediaType(contentType);
-            return type.isCompatibleWith(MediaType.APPLICATION_JSON) || type.getSubtype().endsWith("+json");
+            return RequestGate.hasJsonBody(request.getMethod(),
+                    contentType == null ? null : MediaType.parseMediaType(contentType));
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -10,13 +10,13 @@ import io.tollgate.spring.TollgateRequest;
 import io.tollgate.spring.TollgateRequestResolver;
 import io.tollgate.spring.web.AnswerMeter;
 import io.tollgate.spring.web.DenialAnswer;
+import io.tollgate.spring.web.RequestGate;
 import io.tollgate.spring.web.UsageCharge;
 import io.tollgate.usage.PriceTable;
 import org.reactivestreams.Publisher;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferLimitException;
 import org.springframework.core.io.buffer.DataBufferUtils;
-import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.server.reactive.ServerHttpRequest;
@@ -29,7 +29,6 @@ import reactor.core.publisher.Mono;
 
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.function.Function;
 
 /**
@@ -78,11 +77,10 @@ public final class ExchangeGovernor {
             return next.apply(exchange);
         }
         ServerHttpRequest request = exchange.getRequest();
-        if (!hasJsonBody(request)) {
+        if (!RequestGate.hasJsonBody(request.getMethod().name(), request.getHeaders().getContentType())) {
             return check(exchange, NO_BODY, next, routeProvider, routeModel);
         }
-        int max = (int) Math.min(Integer.MAX_VALUE - 8, filter.getMaxBodySize().toBytes());
-        return DataBufferUtils.join(request.getBody(), max)
+        return DataBufferUtils.join(request.getBody(), RequestGate.bytes(filter.getMaxBodySize()))
                 .map(ExchangeGovernor::bytesOf)
                 .defaultIfEmpty(NO_BODY)
                 .onErrorResume(DataBufferLimitException.class, e -> Mono.just(TOO_LARGE))
@@ -99,21 +97,16 @@ public final class ExchangeGovernor {
     private Mono<Void> check(ServerWebExchange exchange, byte[] body, Function<ServerWebExchange, Mono<Void>> next,
                              String routeProvider, String routeModel) {
         ServerHttpRequest request = exchange.getRequest();
-        CheckRequest check;
-        try {
-            check = requests.resolve(new TollgateRequest(request.getMethod().name(), request.getPath().value(),
-                    request.getHeaders(), body, routeProvider, routeModel));
-        } catch (IllegalArgumentException e) {
-            return write(exchange, DenialAnswer.badRequest(400, "bad_request", e.getMessage()));
+        RequestGate gate = RequestGate.of(requests, new TollgateRequest(request.getMethod().name(),
+                request.getPath().value(), request.getHeaders(), body, routeProvider, routeModel), filter);
+        if (gate.refusal() != null) {
+            return write(exchange, gate.refusal());
         }
+        CheckRequest check = gate.check();
         if (check == null) {
             return next.apply(exchange);
         }
-        if (check.virtualKey() == null && filter.isRequireVirtualKey()) {
-            return write(exchange, DenialAnswer.noVirtualKey());
-        }
-        String requestId = Optional.ofNullable(request.getHeaders().getFirst(filter.getRequestIdHeader()))
-                .filter(id -> !id.isBlank()).orElseGet(() -> UUID.randomUUID().toString());
+        String requestId = RequestGate.requestId(request.getHeaders().getFirst(filter.getRequestIdHeader()));
         return Mono.fromCompletionStage(() -> resolver.checkAsync(check)).map(Optional::of)
                 // no failure policy in front of the store: refuse rather than guess
                 .onErrorResume(StoreException.class, e -> Mono.just(Optional.empty()))
@@ -131,19 +124,9 @@ public final class ExchangeGovernor {
         fields.forEach(response.getHeaders()::set);
         MeteredResponse metered = new MeteredResponse(response,
                 new UsageCharge(tracker, prices, check, decision, requestId),
-                (int) Math.min(Integer.MAX_VALUE - 8, filter.getMaxAnswerSize().toBytes()));
+                RequestGate.bytes(filter.getMaxAnswerSize()));
         return next.apply(exchange.mutate().response(metered).build())
                 .doFinally(signal -> metered.exchangeEnded());
-    }
-
-    private static boolean hasJsonBody(ServerHttpRequest request) {
-        HttpMethod method = request.getMethod();
-        if (method != HttpMethod.POST && method != HttpMethod.PUT && method != HttpMethod.PATCH) {
-            return false;
-        }
-        MediaType type = request.getHeaders().getContentType();
-        return type != null && (type.isCompatibleWith(MediaType.APPLICATION_JSON)
-                || type.getSubtype().endsWith("+json"));
     }
 
     private static byte[] bytesOf(DataBuffer buffer) {
