@@ -87,6 +87,8 @@ import java.util.Objects;
  *   <li>{@code calendar: true}: windows aligned to the calendar (periods {@code 1d 1w 1M 1Q 1Y} only) in {@code zone}
  *       (default UTC). Otherwise windows roll every period from {@code anchor}, an ISO-8601 instant (default the
  *       epoch, which every replica agrees on).</li>
+ *   <li>{@code leased: true}: marks the budget for leased admission on a store that offers it (see
+ *       {@link Limit#leased()}); off when left out.</li>
  * </ul>
  *
  * <h2>Rate limits</h2>
@@ -94,7 +96,8 @@ import java.util.Objects;
  * budget's, prefixed: {@code tokenResetPeriod}, {@code tokenCalendar}, {@code tokenZone}, {@code tokenAnchor}, and
  * {@code requestResetPeriod}, {@code requestCalendar}, {@code requestZone}, {@code requestAnchor}. {@code inFlightMax}
  * caps the requests in flight at once (it has no window). Give any of them; a token or request maximum needs its
- * reset period ({@code "none"} for a window that never resets).
+ * reset period ({@code "none"} for a window that never resets). {@code leased: true} marks the token and request
+ * limits for leased admission (see {@link Limit#leased()}); off when left out.
  *
  * <h2>Secrets</h2>
  * A virtual key names its secret by {@code secretHash}: the SHA-256 of the secret as 64 lower-case hex characters

@@ -3,12 +3,13 @@ package io.tollgate;
 /**
  * A token maximum with its window, a request maximum with its window, and a maximum of requests in flight at once
  * ({@link Metric#IN_FLIGHT}), independent of each other; any may be absent (a {@code null} window and a zero
- * maximum; a zero in-flight maximum), not all.
+ * maximum; a zero in-flight maximum), not all. {@code leased} marks the token and request limits for leased admission
+ * (see {@link Limit#leased()}).
  *
  * <p>Immutable and thread-safe.
  */
 public record RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, WindowSpec requestWindow,
-                        long inFlightMax) {
+                        long inFlightMax, boolean leased) {
 
     public RateLimit {
         checkPair("RateLimit.tokenMax", tokenMax, tokenWindow);
@@ -22,7 +23,13 @@ public record RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, 
         }
     }
 
-    /** Without an in-flight limit. */
+    /** Not marked for leased admission. */
+    public RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, WindowSpec requestWindow,
+                     long inFlightMax) {
+        this(tokenMax, tokenWindow, requestMax, requestWindow, inFlightMax, false);
+    }
+
+    /** Without an in-flight limit, not marked for leased admission. */
     public RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, WindowSpec requestWindow) {
         this(tokenMax, tokenWindow, requestMax, requestWindow, 0);
     }
@@ -59,6 +66,7 @@ public record RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, 
         private long requestMax;
         private WindowSpec requestWindow;
         private long inFlightMax;
+        private boolean leased;
 
         private Builder() {
         }
@@ -94,8 +102,17 @@ public record RateLimit(long tokenMax, WindowSpec tokenWindow, long requestMax, 
             return this;
         }
 
+        /**
+         * Marks the token and request limits for leased admission on a store that offers it: a replica may admit
+         * from slices of their windows it holds, without a call. Never the in-flight limit.
+         */
+        public Builder leased(boolean leased) {
+            this.leased = leased;
+            return this;
+        }
+
         public RateLimit build() {
-            return new RateLimit(tokenMax, tokenWindow, requestMax, requestWindow, inFlightMax);
+            return new RateLimit(tokenMax, tokenWindow, requestMax, requestWindow, inFlightMax, leased);
         }
     }
 }

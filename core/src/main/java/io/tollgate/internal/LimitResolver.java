@@ -129,13 +129,15 @@ public final class LimitResolver {
 
     private static void add(Map<CounterId, Limit> limits, Holder holder, List<Budget> budgets, RateLimit rateLimit) {
         if (rateLimit != null && rateLimit.hasRequestLimit()) {
-            add(limits, new Limit(holder, Metric.REQUESTS, rateLimit.requestMax(), rateLimit.requestWindow()));
+            add(limits, new Limit(holder, Metric.REQUESTS, rateLimit.requestMax(), rateLimit.requestWindow(),
+                    rateLimit.leased()));
         }
         if (rateLimit != null && rateLimit.hasTokenLimit()) {
-            add(limits, new Limit(holder, Metric.TOKENS, rateLimit.tokenMax(), rateLimit.tokenWindow()));
+            add(limits, new Limit(holder, Metric.TOKENS, rateLimit.tokenMax(), rateLimit.tokenWindow(),
+                    rateLimit.leased()));
         }
         for (Budget budget : budgets) {
-            add(limits, new Limit(holder, Metric.COST, budget.max().nanos(), budget.window()));
+            add(limits, new Limit(holder, Metric.COST, budget.max().nanos(), budget.window(), budget.leased()));
         }
         if (rateLimit != null && rateLimit.hasInFlightLimit()) {
             add(limits, new Limit(holder, Metric.IN_FLIGHT, rateLimit.inFlightMax(), WindowSpec.unbounded()));
@@ -250,7 +252,7 @@ public final class LimitResolver {
                 mask[i] = shadowed.test(limit);
                 any |= mask[i];
                 sentLimits[i] = mask[i] && limit.max() != UNREACHABLE
-                        ? new Limit(limit.holder(), limit.metric(), UNREACHABLE, limit.window())
+                        ? new Limit(limit.holder(), limit.metric(), UNREACHABLE, limit.window(), limit.leased())
                         : limit;
             }
             Resolved view = any ? new Resolved(limits, List.of(sentLimits), mask) : this;

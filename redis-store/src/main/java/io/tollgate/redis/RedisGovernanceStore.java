@@ -20,6 +20,7 @@ import io.tollgate.redis.internal.KeySpace;
 import io.tollgate.redis.internal.LeaseEntries;
 import io.tollgate.redis.internal.PlanCache;
 import io.tollgate.redis.internal.RedisCalls;
+import io.tollgate.redis.internal.SliceBook;
 import io.tollgate.redis.internal.SlotGroups;
 import io.tollgate.redis.internal.StoreClock;
 import io.tollgate.spi.ChangeBatch;
@@ -134,6 +135,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
     private final DenialCache denials;
     private final ChargeBatches charges;
     private final GroupCalls groupCalls;
+    private final SliceBook slices;
     private final SlotGroups groups;
 
     private RedisGovernanceStore(Connector connector, boolean cluster, RedisStoreOptions options) {
@@ -158,7 +160,12 @@ public final class RedisGovernanceStore implements GovernanceStore {
         this.charges = new ChargeBatches(calls, options.chargeBatchWindow().toNanos(), options.chargeBatchSize());
         this.groupCalls = new GroupCalls(calls, charges, clock, restore, changes, options.leaseDuration().toMillis(),
                 options.idempotencyKeyLifetime().toMillis());
-        this.groups = new SlotGroups(groupCalls, keys, new LeaseEntries(), denials, clock);
+        LeasedAdmission leased = options.leasedAdmission();
+        this.slices = new SliceBook(groupCalls, clock, leased.allLimits(), leased.refillInterval().toMillis(),
+                leased.maxShare(), leased.idleReturn().toMillis(), options.keyPrefix());
+        // the slices were counted in the data that is gone
+        restore.onDataLoss(loss -> slices.dropAll());
+        this.groups = new SlotGroups(groupCalls, keys, new LeaseEntries(), denials, slices, clock);
     }
 
     /** A store on standalone Redis that opens one connection from the user's client; never closes the client. */
@@ -214,7 +221,9 @@ public final class RedisGovernanceStore implements GovernanceStore {
 
     /** What this store did so far. */
     public RedisStoreStats stats() {
-        return new RedisStoreStats(denials.hits(), groupCalls.windowRetries(), restore.restores());
+        return new RedisStoreStats(denials.hits(), groupCalls.windowRetries(), restore.restores(),
+                slices.localAdmissions(), slices.sharedDecisions(), slices.refills(), slices.returns(),
+                slices.heldNow());
     }
 
     @Override
@@ -283,6 +292,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
 
     @Override
     public void close() {
+        slices.close(options.commandTimeout().toMillis());
         charges.close();
         restore.close();
         calls.close();

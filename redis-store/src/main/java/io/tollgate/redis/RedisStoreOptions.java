@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
  *       to go to Redis in one call</td></tr>
  *   <tr><td>{@code chargeBatchSize}</td><td>32</td><td>the most charges of one call; a full batch goes at
  *       once</td></tr>
+ *   <tr><td>{@code leasedAdmission}</td><td>{@link LeasedAdmission#markedLimitsOnly()}</td><td>which limits a
+ *       replica admits from slices it holds, without a call, and how large the slices are</td></tr>
  * </table>
  *
  * <p>Immutable and thread-safe.
@@ -71,6 +73,8 @@ import java.util.regex.Pattern;
  *                               reply, none acknowledged before Redis applied it; {@link Duration#ZERO} (the default)
  *                               sends every charge at once. At most 100 ms
  * @param chargeBatchSize        the most charges of one such call (2 to 1,000); a batch that fills goes at once
+ * @param leasedAdmission        which limits are admitted from slices this replica holds (see {@link LeasedAdmission});
+ *                               by default only those marked {@code leased} in the configuration
  */
 public record RedisStoreOptions(
         String keyPrefix,
@@ -86,7 +90,8 @@ public record RedisStoreOptions(
         Clock testTimeSource,
         RedisPlacement placement,
         Duration chargeBatchWindow,
-        int chargeBatchSize) {
+        int chargeBatchSize,
+        LeasedAdmission leasedAdmission) {
 
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._:-]+");
     private static final Duration MAX_BATCH_WINDOW = Duration.ofMillis(100);
@@ -121,6 +126,7 @@ public record RedisStoreOptions(
             throw new IllegalArgumentException("RedisStoreOptions.chargeBatchSize: " + chargeBatchSize
                     + " must be between 2 and " + MAX_BATCH_SIZE);
         }
+        Objects.requireNonNull(leasedAdmission, "RedisStoreOptions.leasedAdmission: must be set");
     }
 
     /** Every option at its default. */
@@ -168,6 +174,7 @@ public record RedisStoreOptions(
         private RedisPlacement placement = RedisPlacement.perHolder();
         private Duration chargeBatchWindow = Duration.ZERO;
         private int chargeBatchSize = 32;
+        private LeasedAdmission leasedAdmission = LeasedAdmission.markedLimitsOnly();
 
         private Builder() {
         }
@@ -187,6 +194,7 @@ public record RedisStoreOptions(
             placement = options.placement;
             chargeBatchWindow = options.chargeBatchWindow;
             chargeBatchSize = options.chargeBatchSize;
+            leasedAdmission = options.leasedAdmission;
         }
 
         /** First segment of every key; {@code tollgate} by default. */
@@ -280,10 +288,19 @@ public record RedisStoreOptions(
             return this;
         }
 
+        /**
+         * Which limits a replica admits from slices it holds, without a call; {@link LeasedAdmission#markedLimitsOnly()}
+         * by default. {@link LeasedAdmission#everyLimit()} leases every limit.
+         */
+        public Builder leasedAdmission(LeasedAdmission leasedAdmission) {
+            this.leasedAdmission = leasedAdmission;
+            return this;
+        }
+
         public RedisStoreOptions build() {
             return new RedisStoreOptions(keyPrefix, commandTimeout, idempotencyKeyLifetime, expiredWindowRetention,
                     leaseDuration, sweepInterval, cacheDenials, denialRecheck, snapshotSource, clock,
-                    testTimeSource, placement, chargeBatchWindow, chargeBatchSize);
+                    testTimeSource, placement, chargeBatchWindow, chargeBatchSize, leasedAdmission);
         }
     }
 }

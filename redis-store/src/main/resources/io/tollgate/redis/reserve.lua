@@ -16,10 +16,14 @@
 --              order), and when a counter of theirs that the call creates expires, in store time ms ('' for never)
 -- then per counter: need (amount and hold together), and threshold (the highest value that still leaves room for
 -- the need, '-1' when nothing does)
+-- then, only for a call that refills slices of leased admission: the largest share of a counter's room one slice
+-- may take, and per counter the slice wanted ('0' for none)
 --
--- Reply: {epoch, admitted (1 or 0), used_1 .. used_n, now, keys given back by expired leases ..}, used_i the value
--- before the call as text, or nil where the counter does not exist. Every counter is checked before the first write:
--- only if every one has room is every need taken.
+-- Reply: {epoch, admitted (1 or 0), used_1 .. used_n, now, [slice_1 .. slice_n,] keys given back by expired
+-- leases ..}, used_i the value before the call as text, or nil where the counter does not exist, slice_i what the
+-- call took beyond the need as a slice (only when slices were wanted and the request admitted). Every counter is
+-- checked before the first write: only if every one has room is every need taken, and only then slices, each at most
+-- the wanted one and the share of the room the need leaves, so a counter never passes its maximum.
 
 local now = store_time(ARGV[1])
 if outside(now, ARGV[2], ARGV[3]) then
@@ -48,6 +52,26 @@ for i = 3, n + 2 do
   end
   p = p + 2
 end
+local slices = nil
+local wants = first + 2 * n
+if admitted and ARGV[wants] then
+  -- a slice is room beyond the need: the threshold minus the value, shared out; exact while both fit a double
+  slices = {}
+  local share = tonumber(ARGV[wants])
+  p = first + 1
+  for i = 1, n do
+    local want, used, threshold = tonumber(ARGV[wants + i]), values[i + 2] or '0', ARGV[p]
+    local slice = 0
+    if want > 0 and #used <= 15 and #threshold <= 15 and tonumber(ARGV[p - 1]) > 0 then
+      slice = math.min(want, math.floor((tonumber(threshold) - tonumber(used)) * share))
+      if slice < 0 then
+        slice = 0
+      end
+    end
+    slices[i] = slice
+    p = p + 2
+  end
+end
 if admitted then
   p = first
   local i, run = 3, 9
@@ -55,6 +79,9 @@ if admitted then
     local expiry = ARGV[run + 1]
     for _ = 1, tonumber(ARGV[run]) do
       local need = ARGV[p]
+      if slices and slices[i - 2] > 0 then
+        need = format('%d', tonumber(need) + slices[i - 2])
+      end
       if need ~= '0' then
         if values[i] then
           call('INCRBY', KEYS[i], need)
@@ -81,6 +108,11 @@ end
 -- keys given back ..}, a counter that does not exist as false (nil)
 values[2] = admitted and 1 or 0
 values[n + 3] = now
+if slices then
+  for i = 1, n do
+    values[n + 3 + i] = slices[i]
+  end
+end
 if given_back then
   for _, key in ipairs(given_back) do
     values[#values + 1] = key

@@ -57,7 +57,7 @@ class RedisReplicasTest {
     private static final int LIMIT = 1_000;
 
     private final List<RedisClient> clients = new ArrayList<>();
-    private final List<RedisGovernanceStore> stores = new ArrayList<>();
+    final List<RedisGovernanceStore> stores = new ArrayList<>();
     private RedisClient adminClient;
     private StatefulRedisConnection<String, String> admin;
     private RedisCommands<String, String> redis;
@@ -91,6 +91,7 @@ class RedisReplicasTest {
         CheckRequest request = request("sk-replicas-1");
 
         assertThat(admitted(replicas, i -> request, ConcurrentHashMap.newKeySet())).isEqualTo(LIMIT);
+        demandStopped();
         assertThat(used(new Limit(Holder.virtualKey("vk-1"), Metric.REQUESTS, LIMIT, minute))).isEqualTo(LIMIT);
     }
 
@@ -109,6 +110,7 @@ class RedisReplicasTest {
         CheckRequest b = request("sk-replicas-b");
 
         assertThat(admitted(replicas, i -> i % 2 == 0 ? a : b, ConcurrentHashMap.newKeySet())).isEqualTo(LIMIT);
+        demandStopped();
         assertThat(used(new Limit(Holder.team("team"), Metric.REQUESTS, LIMIT, minute))).isEqualTo(LIMIT);
         long keyA = used(new Limit(Holder.virtualKey("vk-a"), Metric.REQUESTS, ATTEMPTS, minute));
         long keyB = used(new Limit(Holder.virtualKey("vk-b"), Metric.REQUESTS, ATTEMPTS, minute));
@@ -133,6 +135,7 @@ class RedisReplicasTest {
         Set<Window> windows = ConcurrentHashMap.newKeySet();
 
         assertThat(admitted(replicas, i -> request, windows)).isEqualTo(LIMIT);
+        demandStopped();
         assertThat(used(new Limit(Holder.virtualKey("vk-1"), Metric.REQUESTS, LIMIT, minute))).isEqualTo(LIMIT);
         // the windows are the ones holding Redis TIME, not the replicas' clocks an hour away
         long later = redisTime(redis);
@@ -203,6 +206,15 @@ class RedisReplicasTest {
         assertThat(used(key)).isZero();
     }
 
+    /** The options of each replica's store, for a variant of the suite to change. */
+    RedisStoreOptions.Builder options(RedisStoreOptions.Builder options) {
+        return options;
+    }
+
+    /** Called once the checks ended and before the counters are read: a variant may wait for what it needs. */
+    void demandStopped() throws InterruptedException {
+    }
+
     /** A minute window that began five seconds ago, so that the test runs inside one window. */
     private static WindowSpec minuteStartedJustBefore(long redisNow) {
         return WindowSpec.rolling(ResetPeriod.parse("1m"), Instant.ofEpochMilli(redisNow - 5_000));
@@ -218,8 +230,8 @@ class RedisReplicasTest {
             RedisClient client = RedisFixture.shared().newClient();
             clients.add(client);
             Clock clock = clocks.apply(i);
-            RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix(prefix)
-                    .clock(clock).commandTimeout(Duration.ofSeconds(5)));
+            RedisGovernanceStore store = TestStores.store(client, options(RedisStoreOptions.builder()
+                    .keyPrefix(prefix).clock(clock).commandTimeout(Duration.ofSeconds(5))));
             stores.add(store);
             resolvers.add(BudgetResolver.create(store, () -> config, clock));
         }

@@ -203,20 +203,21 @@ final class ConfigFormat {
     }
 
     /** A budget's window is given by the budget's own fields; without {@code resetPeriod} it never resets. */
-    record BudgetDoc(Money max, String resetPeriod, Boolean calendar, ZoneId zone, Instant anchor) {
+    record BudgetDoc(Money max, String resetPeriod, Boolean calendar, ZoneId zone, Instant anchor, Boolean leased) {
 
         Budget toModel() {
             if (max == null) {
                 throw new InvalidValue("max", "must be set");
             }
             WindowSpec window = new WindowFields(resetPeriod, calendar, zone, anchor).toWindow("");
-            return new Budget(max, window == null ? WindowSpec.unbounded() : window);
+            return new Budget(max, window == null ? WindowSpec.unbounded() : window, Boolean.TRUE.equals(leased));
         }
 
         static BudgetDoc of(Budget budget) {
             WindowFields w = budget.window().alignment() == WindowSpec.Alignment.UNBOUNDED
                     ? WindowFields.NONE : WindowFields.of(budget.window());
-            return new BudgetDoc(budget.max(), w.resetPeriod(), w.calendar(), w.zone(), w.anchor());
+            return new BudgetDoc(budget.max(), w.resetPeriod(), w.calendar(), w.zone(), w.anchor(),
+                    budget.leased() ? Boolean.TRUE : null);
         }
     }
 
@@ -227,7 +228,7 @@ final class ConfigFormat {
     record RateLimitDoc(Long tokenMax, String tokenResetPeriod, Boolean tokenCalendar, ZoneId tokenZone,
                         Instant tokenAnchor,
                         Long requestMax, String requestResetPeriod, Boolean requestCalendar, ZoneId requestZone,
-                        Instant requestAnchor, Long inFlightMax) {
+                        Instant requestAnchor, Long inFlightMax, Boolean leased) {
 
         RateLimit toModel() {
             WindowSpec tokenWindow = new WindowFields(tokenResetPeriod, tokenCalendar, tokenZone, tokenAnchor)
@@ -235,7 +236,8 @@ final class ConfigFormat {
             WindowSpec requestWindow = new WindowFields(requestResetPeriod, requestCalendar, requestZone,
                     requestAnchor).toWindow("request");
             return new RateLimit(tokenMax == null ? 0 : tokenMax, tokenWindow,
-                    requestMax == null ? 0 : requestMax, requestWindow, inFlightMax == null ? 0 : inFlightMax);
+                    requestMax == null ? 0 : requestMax, requestWindow, inFlightMax == null ? 0 : inFlightMax,
+                    Boolean.TRUE.equals(leased));
         }
 
         static RateLimitDoc of(RateLimit limit) {
@@ -245,7 +247,7 @@ final class ConfigFormat {
                     t.resetPeriod(), t.calendar(), t.zone(), t.anchor(),
                     limit.hasRequestLimit() ? limit.requestMax() : null,
                     r.resetPeriod(), r.calendar(), r.zone(), r.anchor(),
-                    limit.hasInFlightLimit() ? limit.inFlightMax() : null);
+                    limit.hasInFlightLimit() ? limit.inFlightMax() : null, limit.leased() ? Boolean.TRUE : null);
         }
     }
 

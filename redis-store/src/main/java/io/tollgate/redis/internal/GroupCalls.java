@@ -47,11 +47,39 @@ public final class GroupCalls {
 
     /** A group's check-and-reserve; {@code leaseName} names the lease its holds are taken under. */
     public CompletableFuture<Taken> reserve(SlotGroup group, CounterOps ops, String leaseName) {
-        return reserve(group, ops, leaseName, clock.guess(), 1, true);
+        return reserve(group, ops, leaseName, null, clock.guess(), 1, true);
     }
 
-    private CompletableFuture<Taken> reserve(SlotGroup group, CounterOps ops, String leaseName, long guess, int tryNo,
-                                             boolean restoreIfLost) {
+    /**
+     * A group's check-and-reserve that also takes slices for leased admission: {@code wants} holds, by position in
+     * the request, the slice wanted of each counter (see {@code reserve.lua}), {@code share} the largest share of a
+     * counter's room one slice may take.
+     */
+    public CompletableFuture<Taken> reserve(SlotGroup group, CounterOps ops, String leaseName, long[] wants,
+                                            String share) {
+        Bulk wanted = null;
+        if (wants != null && wantsAny(group, wants)) {
+            String[] args = new String[group.size() + 1];
+            args[0] = share;
+            for (int j = 0; j < group.size(); j++) {
+                args[j + 1] = Numbers.text(wants[group.index(j)]);
+            }
+            wanted = Bulk.of(args);
+        }
+        return reserve(group, ops, leaseName, wanted, clock.guess(), 1, true);
+    }
+
+    private static boolean wantsAny(SlotGroup group, long[] wants) {
+        for (int j = 0; j < group.size(); j++) {
+            if (wants[group.index(j)] > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private CompletableFuture<Taken> reserve(SlotGroup group, CounterOps ops, String leaseName, Bulk wanted,
+                                             long guess, int tryNo, boolean restoreIfLost) {
         SlotGroup.Windows windows = group.windows(guess);
         ReserveCall.Prepared prepared = ReserveCall.prepare(group, windows, ops, leaseMillis, planMillis);
         LeaseEntries.Held held = prepared.held;
@@ -62,19 +90,20 @@ public final class GroupCalls {
         }
         Bulk head = ReserveCall.head(prepared, clock.timeArg(guess), entry, writePlan);
         int n = group.size();
-        return calls.script(LuaScript.RESERVE, prepared.keys, new Bulk[] {head, prepared.tail},
-                        () -> new ReserveCall.Output(n), "reserve")
+        Bulk[] args = wanted == null ? new Bulk[] {head, prepared.tail} : new Bulk[] {head, prepared.tail, wanted};
+        return calls.script(LuaScript.RESERVE, prepared.keys, args, () -> new ReserveCall.Output(n), "reserve")
                 .thenCompose(reply -> {
                     clock.learn(reply.now());
                     if (reply.status() == -2) {
                         windowRetries.increment();
-                        return tryNo < TRIES ? reserve(group, ops, leaseName, reply.now(), tryNo + 1, restoreIfLost)
+                        return tryNo < TRIES
+                                ? reserve(group, ops, leaseName, wanted, reply.now(), tryNo + 1, restoreIfLost)
                                 : CompletableFuture.failedFuture(clockJumps("reserve", reply.now()));
                     }
                     if (reply.status() == -1) {
                         return restoreIfLost
                                 ? restore.restore().thenCompose(done ->
-                                        reserve(group, ops, leaseName, clock.guess(), 1, false))
+                                        reserve(group, ops, leaseName, wanted, clock.guess(), 1, false))
                                 : CompletableFuture.failedFuture(lostAgain("reserve"));
                     }
                     restore.observe(group.tag(), reply.epoch());
@@ -87,7 +116,7 @@ public final class GroupCalls {
                     }
                     return CompletableFuture.completedFuture(new Taken(group, windows, admitted, reply.now(),
                             reply.used(), reply.epoch(), admitted ? entry : null,
-                            admitted && held != null ? leaseName + held.leaseSuffix() : null));
+                            admitted && held != null ? leaseName + held.leaseSuffix() : null, reply.slices()));
                 });
     }
 
@@ -170,6 +199,21 @@ public final class GroupCalls {
         return calls.script(LuaScript.RELEASE, keys, args, FlagOutput::new, operation);
     }
 
+    /**
+     * Takes {@code amount} off the counter at {@code key} (never below zero) if its tag still holds {@code epoch}: an
+     * unused slice of leased admission going back. False when the data it was taken from is gone.
+     */
+    public CompletableFuture<Boolean> giveBack(KeySpace.TagKeys tagKeys, String epoch, String key, long amount) {
+        String[] keys = {tagKeys.epoch(), tagKeys.leases(), tagKeys.leaseDue(), tagKeys.epoch(), key};
+        String[] args = {epoch, "", "", "", "", "d", Numbers.text(amount)};
+        return calls.script(LuaScript.RELEASE, keys, args, FlagOutput::new, "slice return").thenApply(done -> {
+            if (done) {
+                changes.touch(List.of(key));
+            }
+            return done;
+        });
+    }
+
     /** Calls sent again with Redis time after the guessed windows did not hold it. */
     public long windowRetries() {
         return windowRetries.sum();
@@ -188,10 +232,16 @@ public final class GroupCalls {
     /**
      * What one group's reservation found and took: its windows, whether it admitted, the store time, each counter's
      * value before the call, the epoch it ran under, the lease entry it registered and the group's part of the lease
-     * returned (both null for none). Immutable in practice and thread-safe.
+     * returned (both null for none), and the slice each counter gave beyond the need (by position in the group; null
+     * for a denial answered from memory). Immutable in practice and thread-safe.
      */
     public record Taken(SlotGroup group, SlotGroup.Windows windows, boolean admitted, long now, long[] used,
-                        String epoch, String leaseEntry, String leasePart) {
+                        String epoch, String leaseEntry, String leasePart, long[] slices) {
+
+        /** The same with other values of the counters. */
+        public Taken withUsed(long[] values) {
+            return new Taken(group, windows, admitted, now, values, epoch, leaseEntry, leasePart, slices);
+        }
     }
 
     /** One group's values and their windows. Immutable in practice and thread-safe. */

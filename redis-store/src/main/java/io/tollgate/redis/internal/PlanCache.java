@@ -76,7 +76,7 @@ public final class PlanCache {
         }
         if (n == 0) {
             return new RequestPlan(list, new SlotGroup[] {new SlotGroup(0, keys.tagKeys(0), new int[0],
-                    new LimitPlan[0])}, placementVersion);
+                    new LimitPlan[0])}, placementVersion, plans);
         }
         TreeMap<Integer, List<Integer>> byTag = new TreeMap<>();
         for (int i = 0; i < n; i++) {
@@ -92,6 +92,6 @@ public final class PlanCache {
             LimitPlan[] groupPlans = Arrays.stream(index).mapToObj(i -> plans[i]).toArray(LimitPlan[]::new);
             groups[g++] = new SlotGroup(entry.getKey(), keys.tagKeys(entry.getKey()), index, groupPlans);
         }
-        return new RequestPlan(list, groups, placementVersion);
+        return new RequestPlan(list, groups, placementVersion, plans);
     }
 }

@@ -16,11 +16,18 @@ public final class RequestPlan {
     private final List<Limit> limits;
     private final SlotGroup[] groups;
     private final Object placementVersion;
+    private final LimitPlan[] plans;
 
-    RequestPlan(List<Limit> limits, SlotGroup[] groups, Object placementVersion) {
+    RequestPlan(List<Limit> limits, SlotGroup[] groups, Object placementVersion, LimitPlan[] plans) {
         this.limits = limits;
         this.groups = groups;
         this.placementVersion = placementVersion;
+        this.plans = plans;
+    }
+
+    /** The plan of the limit at {@code index} of the list. */
+    public LimitPlan plan(int index) {
+        return plans[index];
     }
 
     public List<Limit> limits() {

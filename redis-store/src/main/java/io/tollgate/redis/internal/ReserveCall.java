@@ -135,15 +135,16 @@ final class ReserveCall {
 
     /**
      * The reply: 1 admitted, 0 denied, -1 the data was lost (nothing changed), -2 the store time lay outside the
-     * windows sent (nothing changed); the store time; the data epoch; each counter's value before the call; the keys
-     * that expired leases gave back to during the call.
+     * windows sent (nothing changed); the store time; the data epoch; each counter's value before the call; the slice
+     * each counter gave beyond the need (all zero unless slices were wanted); the keys that expired leases gave back
+     * to during the call.
      */
-    record Reply(int status, long now, String epoch, long[] used, List<String> givenBack) {
+    record Reply(int status, long now, String epoch, long[] used, long[] slices, List<String> givenBack) {
     }
 
     /**
-     * Reads {@code {epoch, admitted, used_1 .. used_n, now, given back ..}} (a missing counter as nil), or
-     * {@code {-1 or -2, now}} when nothing was done. Not thread-safe.
+     * Reads {@code {epoch, admitted, used_1 .. used_n, now, [slice_1 .. slice_n,] given back ..}} (a missing counter
+     * as nil), or {@code {-1 or -2, now}} when nothing was done. Not thread-safe.
      */
     static final class Output extends ScriptOutput<Reply> {
         private final int n;
@@ -151,17 +152,21 @@ final class ReserveCall {
         private long now;
         private String epoch;
         private final long[] used;
+        private final long[] slices;
         private List<String> givenBack = List.of();
 
         Output(int n) {
             this.n = n;
             this.used = new long[n];
+            this.slices = new long[n];
         }
 
         @Override
         void integer(int position, long value) {
             if (position == 0 || (position == 1 && epoch != null)) {
                 status = (int) value;
+            } else if (position > n + 2) {
+                slices[position - n - 3] = value;
             } else {
                 now = value;
             }
@@ -183,7 +188,7 @@ final class ReserveCall {
 
         @Override
         Reply result() {
-            return new Reply(status, now, epoch, used, givenBack);
+            return new Reply(status, now, epoch, used, slices, givenBack);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.tollgate.redis.internal;
 
+import io.tollgate.Window;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterState;
@@ -43,39 +44,77 @@ public final class SlotGroups {
     private final KeySpace keys;
     private final LeaseEntries leases;
     private final DenialCache denials;
+    private final SliceBook slices;
     private final StoreClock clock;
     /** Makes the idempotency values of this store's charges unique across replicas, with {@link #charges}. */
     private final String chargeHead = Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-";
     private final AtomicLong charges = new AtomicLong();
 
-    public SlotGroups(GroupCalls calls, KeySpace keys, LeaseEntries leases, DenialCache denials, StoreClock clock) {
+    public SlotGroups(GroupCalls calls, KeySpace keys, LeaseEntries leases, DenialCache denials, SliceBook slices,
+                      StoreClock clock) {
         this.calls = calls;
         this.keys = keys;
         this.leases = leases;
         this.denials = denials;
+        this.slices = slices;
         this.clock = clock;
     }
 
     // ------------------------------------------------------------------------------------------------- reserve
 
+    /**
+     * From this replica's slices when every limit of the request is leased and has room (waiting once for a refill
+     * on its way), else by Redis.
+     */
     public CompletableFuture<ReserveResult> reserve(RequestPlan plan, CounterOps ops) {
-        SlotGroup[] groups = plan.groups();
+        if (!slices.mayAdmit(plan, ops)) {
+            return reserveShared(plan, ops);
+        }
+        SliceBook.Attempt attempt = slices.admit(plan, ops, true);
+        if (attempt.admitted() != null) {
+            return CompletableFuture.completedFuture(attempt.admitted());
+        }
+        if (attempt.inFlight() == null) {
+            return reserveShared(plan, ops);
+        }
+        return attempt.inFlight().thenCompose(refilled -> {
+            SliceBook.Attempt again = slices.admit(plan, ops, false);
+            return again.admitted() != null ? CompletableFuture.completedFuture(again.admitted())
+                    : reserveShared(plan, ops);
+        });
+    }
+
+    private CompletableFuture<ReserveResult> reserveShared(RequestPlan plan, CounterOps ops) {
         ReserveResult remembered = rememberedDenial(plan, ops);
         if (remembered != null) {
             return CompletableFuture.completedFuture(remembered);
         }
+        if (!slices.concerns(plan)) {
+            return reserveGroups(plan, ops, null);
+        }
+        SliceBook.Refill refill = slices.refill(plan, ops);
+        CompletableFuture<ReserveResult> decided = reserveGroups(plan, ops, refill);
+        if (refill != null) {
+            decided.whenComplete((result, failure) -> slices.ended(refill));
+        }
+        return decided;
+    }
+
+    private CompletableFuture<ReserveResult> reserveGroups(RequestPlan plan, CounterOps ops,
+                                                           SliceBook.Refill refill) {
+        SlotGroup[] groups = plan.groups();
+        boolean leased = refill != null || slices.concerns(plan);
+        long[] wants = refill == null ? null : refill.wants();
         String leaseName = ops.holdsAny() ? leases.newName() : "";
         if (groups.length == 1) {
-            return calls.reserve(groups[0], ops, leaseName).thenApply(taken -> {
-                if (!taken.admitted()) {
-                    denials.remember(taken.group(), taken.windows(), ops, taken.used(), taken.now());
-                }
+            return calls.reserve(groups[0], ops, leaseName, wants, slices.share()).thenApply(reply -> {
+                GroupCalls.Taken taken = learn(reply, ops, refill, leased, false);
                 return result(plan, taken.admitted(), new GroupCalls.Taken[] {taken});
             });
         }
         List<CompletableFuture<GroupCalls.Taken>> all = new ArrayList<>(groups.length);
         for (SlotGroup group : groups) {
-            all.add(calls.reserve(group, ops, leaseName));
+            all.add(calls.reserve(group, ops, leaseName, wants, slices.share()));
         }
         return settled(all).thenCompose(outcomes -> {
             GroupCalls.Taken[] taken = new GroupCalls.Taken[groups.length];
@@ -84,7 +123,8 @@ public final class SlotGroups {
             for (int g = 0; g < groups.length; g++) {
                 Object outcome = outcomes.get(g);
                 if (outcome instanceof GroupCalls.Taken t) {
-                    taken[g] = t;
+                    // slices a group took stay this replica's, even where the request is released
+                    taken[g] = learn(t, ops, refill, leased, true);
                     admitted += t.admitted() ? 1 : 0;
                 } else if (failure == null) {
                     failure = (Throwable) outcome;
@@ -94,18 +134,13 @@ public final class SlotGroups {
                 Throwable cause = failure;
                 return releaseAll(taken, ops).thenCompose(ignored -> CompletableFuture.failedFuture(cause));
             }
-            for (GroupCalls.Taken t : taken) {
-                if (!t.admitted()) {
-                    denials.remember(t.group(), t.windows(), ops, t.used(), t.now());
-                }
-            }
             if (admitted == groups.length) {
                 return CompletableFuture.completedFuture(result(plan, true, taken));
             }
             if (admitted == 0) {
                 return CompletableFuture.completedFuture(result(plan, false, taken));
             }
-            return releaseAll(taken, ops).thenCompose(ignored -> reserveFrom(0, plan, ops, leaseName,
+            return releaseAll(taken, ops).thenCompose(ignored -> reserveFrom(0, plan, ops, leaseName, leased,
                     Arrays.copyOf(taken, taken.length), new GroupCalls.Taken[groups.length]));
         });
     }
@@ -116,7 +151,8 @@ public final class SlotGroups {
      * groups not reached again come from the first try.
      */
     private CompletableFuture<ReserveResult> reserveFrom(int g, RequestPlan plan, CounterOps ops, String leaseName,
-                                                         GroupCalls.Taken[] taken, GroupCalls.Taken[] held) {
+                                                         boolean leased, GroupCalls.Taken[] taken,
+                                                         GroupCalls.Taken[] held) {
         SlotGroup[] groups = plan.groups();
         if (g == groups.length) {
             return CompletableFuture.completedFuture(result(plan, true, taken));
@@ -126,13 +162,33 @@ public final class SlotGroups {
                 return releaseAll(held, ops).<ReserveResult>thenCompose(ignored ->
                         CompletableFuture.failedFuture(failure));
             }
-            taken[g] = t;
+            taken[g] = learn(t, ops, null, leased, true);
             if (t.admitted()) {
-                held[g] = t;
-                return reserveFrom(g + 1, plan, ops, leaseName, taken, held);
+                held[g] = taken[g];
+                return reserveFrom(g + 1, plan, ops, leaseName, leased, taken, held);
             }
             return releaseAll(held, ops).thenApply(ignored -> result(plan, false, taken));
         }).thenCompose(Function.identity());
+    }
+
+    /**
+     * What one group's reply teaches: the slices it took and the values of leased counters (see
+     * {@link SliceBook#credit}), and the counters that left no room, remembered as denials; a counter this replica
+     * holds slices of is not, as its own slices may be what filled it. With leases on a request of several slot
+     * groups nothing is remembered: its groups' slices differ, so its own requests often take some groups and give
+     * them back, and a denial seen meanwhile is false. Returns the group's state as the result shows it: an admission
+     * as this replica sees the counters, a denial as Redis does, so that it names what refused.
+     */
+    private GroupCalls.Taken learn(GroupCalls.Taken taken, CounterOps ops, SliceBook.Refill refill, boolean leased,
+                                   boolean severalGroups) {
+        long[] own = leased ? slices.credit(ops, taken, refill) : taken.used();
+        if (taken.admitted()) {
+            return leased ? taken.withUsed(own) : taken;
+        }
+        if (!(leased && severalGroups)) {
+            denials.remember(taken.group(), taken.windows(), ops, own, taken.now());
+        }
+        return taken;
     }
 
     /**
@@ -154,7 +210,7 @@ public final class SlotGroups {
         for (int g = 0; g < groups.length; g++) {
             SlotGroup.Windows windows = groups[g].windows(guess);
             taken[g] = new GroupCalls.Taken(groups[g], windows, false, guess,
-                    denials.remembered(groups[g], windows, guess), null, null, null);
+                    denials.remembered(groups[g], windows, guess), null, null, null, null);
         }
         return result(plan, false, taken);
     }
@@ -227,6 +283,9 @@ public final class SlotGroups {
             return calls.charge(group, ops, settles.get(group.tag()), idempotencyKey, SINGLE_GROUP_VALUE, false)
                     .thenApply(charged -> {
                         forgetDenialsAfterGiveBack(charged);
+                        if (charged.applied()) {
+                            slices.charged(plan, ops);
+                        }
                         return charged.applied() ? ChargeResult.APPLIED : ChargeResult.DUPLICATE;
                     });
         }
@@ -268,6 +327,9 @@ public final class SlotGroups {
             }
             if (failure != null) {
                 return CompletableFuture.failedFuture(failure);
+            }
+            if (applied) {
+                slices.charged(plan, ops);
             }
             return CompletableFuture.completedFuture(applied ? ChargeResult.APPLIED : ChargeResult.DUPLICATE);
         });
@@ -338,8 +400,10 @@ public final class SlotGroups {
             all[g] = calls.read(groups[g]).thenAccept(read -> {
                 SlotGroup group = read.group();
                 for (int j = 0; j < group.size(); j++) {
-                    states[group.index(j)] = new CounterState(group.plan(j).limit(), read.used()[j],
-                            read.windows().windows()[j]);
+                    Window window = read.windows().windows()[j];
+                    // what this replica holds unused is not used yet
+                    long used = Math.max(0, read.used()[j] - slices.held(group.plan(j), window.startMillis()));
+                    states[group.index(j)] = new CounterState(group.plan(j).limit(), used, window);
                 }
             });
         }

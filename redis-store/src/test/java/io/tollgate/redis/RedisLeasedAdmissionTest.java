@@ -1,0 +1,230 @@
+package io.tollgate.redis;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.tollgate.BudgetResolver;
+import io.tollgate.CheckRequest;
+import io.tollgate.ConfigLoader;
+import io.tollgate.GovernanceConfig;
+import io.tollgate.Holder;
+import io.tollgate.Limit;
+import io.tollgate.Metric;
+import io.tollgate.ResetPeriod;
+import io.tollgate.WindowSpec;
+import io.tollgate.redis.testing.RedisFixture;
+import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterOps;
+import io.tollgate.spi.GovernanceStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static io.tollgate.redis.TestStores.join;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Leased admission on a server of the test's own, whose {@code INFO commandstats} counts every script call: a hot
+ * key's checks are admitted from slices with a few calls, what a replica holds goes back when it idles or closes, a
+ * token limit without an estimate is read again within the refill interval, and a limit marked {@code leased} in the
+ * configuration is leased by a store left at its defaults.
+ */
+class RedisLeasedAdmissionTest {
+
+    private static final WindowSpec HOUR = WindowSpec.rolling(ResetPeriod.parse("1h"));
+
+    private RedisFixture server;
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> admin;
+    private final List<RedisGovernanceStore> stores = new ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        server = RedisFixture.start();
+        client = RedisClient.create(server.uri());
+        admin = client.connect();
+    }
+
+    @AfterEach
+    void stop() {
+        stores.forEach(RedisGovernanceStore::close);
+        admin.close();
+        RedisFixture.shutdown(client);
+        server.close();
+    }
+
+    @Test
+    void aHotKeyOfSevenLevelsIsAdmittedFromSlicesWithAFewCallsPerThousandChecks() throws Exception {
+        List<Limit> levels = new ArrayList<>();
+        for (int level = 0; level < 7; level++) {
+            levels.add(new Limit(Holder.team("level-" + level), Metric.REQUESTS, 1_000_000_000L, HOUR));
+        }
+        CounterOps ops = CounterOps.of(levels, new long[] {1, 1, 1, 1, 1, 1, 1}, new long[7]);
+        RedisGovernanceStore store = store(LeasedAdmission.everyLimit());
+        join(store.reserve(ops));
+        redis().configResetstat();
+
+        int threads = 8;
+        int perThread = 20_000;
+        AtomicLong admitted = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                workers.add(pool.submit(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        if (join(store.reserve(ops)).admitted()) {
+                            admitted.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> worker : workers) {
+                worker.get(2, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        long calls = scriptCalls();
+        double perThousand = 1_000.0 * calls / admitted.get();
+        System.out.printf("hot key, 7 levels, %d threads: %d admitted, %d script calls (%.2f per 1,000), %s%n",
+                threads, admitted.get(), calls, perThousand, store.stats());
+
+        assertThat(admitted.get()).isEqualTo((long) threads * perThread);
+        assertThat(perThousand).as("script calls per 1,000 admitted checks").isLessThan(20);
+        assertThat(store.stats().localAdmissions()).isGreaterThan(admitted.get() * 9 / 10);
+        // every admission is counted at every level, and nothing more once the slices are back
+        store.close();
+        List<Long> used = join(plainStore().read(levels)).stream().map(state -> state.used()).toList();
+        assertThat(used).containsOnly(admitted.get() + 1);
+    }
+
+    @Test
+    void unusedSlicesGoBackWhenTheReplicaIdlesAndWhenItCloses() throws Exception {
+        Limit limit = new Limit(Holder.virtualKey("idle"), Metric.REQUESTS, 1_000_000, HOUR);
+        RedisGovernanceStore idling = store(LeasedAdmission.everyLimit().withIdleReturn(Duration.ofMillis(100)));
+        GovernanceStore reader = plainStore();
+        int admitted = burst(idling, limit, 500);
+        assertThat(idling.stats().slicesHeld()).as("slices held after a burst").isPositive();
+        assertThat(used(reader, limit)).isEqualTo(admitted + idling.stats().slicesHeld());
+        // what the replica holds is not what it used: its own reads leave its slices out
+        assertThat(used(idling, limit)).isEqualTo(admitted);
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (idling.stats().slicesHeld() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        Thread.sleep(50);
+        assertThat(idling.stats().sliceReturns()).isPositive();
+        assertThat(used(reader, limit)).as("after the idle return").isEqualTo(admitted);
+
+        RedisGovernanceStore closing = store(LeasedAdmission.everyLimit());
+        int more = burst(closing, limit, 500);
+        assertThat(closing.stats().slicesHeld()).isPositive();
+        closing.close();
+        assertThat(used(reader, limit)).as("after the close").isEqualTo(admitted + more);
+    }
+
+    @Test
+    void aTokenLimitWithoutAnEstimateSeesItsOwnChargesAtOnceAndOtherReplicasWithinTheRefillInterval()
+            throws Exception {
+        Limit tokens = new Limit(Holder.virtualKey("tokens"), Metric.TOKENS, 100, HOUR);
+        RedisGovernanceStore leased = store(LeasedAdmission.everyLimit().withRefillInterval(Duration.ofMillis(50)));
+        GovernanceStore other = plainStore();
+        assertThat(join(leased.reserve(List.of(CounterOp.take(tokens, 0)))).admitted()).isTrue();
+        assertThat(join(leased.reserve(List.of(CounterOp.take(tokens, 0)))).admitted()).isTrue();
+        assertThat(leased.stats().localAdmissions()).as("the second check read no counter").isEqualTo(1);
+
+        join(other.charge("other-replica", List.of(CounterOp.add(tokens, 100))));
+        Thread.sleep(100);
+        assertThat(join(leased.reserve(List.of(CounterOp.take(tokens, 0)))).admitted())
+                .as("past the refill interval the spent limit is read again").isFalse();
+
+        Limit own = new Limit(Holder.virtualKey("own-tokens"), Metric.TOKENS, 100, HOUR);
+        assertThat(join(leased.reserve(List.of(CounterOp.take(own, 0)))).admitted()).isTrue();
+        join(leased.charge("own", List.of(CounterOp.add(own, 100))));
+        assertThat(join(leased.reserve(List.of(CounterOp.take(own, 0)))).admitted())
+                .as("this replica's own charge counts at once").isFalse();
+    }
+
+    @Test
+    void aLimitMarkedLeasedInTheConfigurationIsLeasedByAStoreAtItsDefaults() throws Exception {
+        GovernanceConfig config = ConfigLoader.parseYaml("""
+                virtualKeys:
+                  - id: marked
+                    secretHash: %s
+                    rateLimit: { requestMax: 100000, requestResetPeriod: 1h, leased: true }
+                  - id: unmarked
+                    secretHash: %s
+                    rateLimit: { requestMax: 100000, requestResetPeriod: 1h }
+                """.formatted(sha256("sk-marked"), sha256("sk-unmarked")));
+        assertThat(config.virtualKey("marked").orElseThrow().rateLimit().leased()).isTrue();
+        RedisGovernanceStore store = store(LeasedAdmission.markedLimitsOnly());
+        BudgetResolver resolver = BudgetResolver.create(store, () -> config, Clock.systemUTC());
+
+        for (int i = 0; i < 200; i++) {
+            assertThat(resolver.check(CheckRequest.builder().virtualKey("sk-unmarked").build()).allowed()).isTrue();
+        }
+        assertThat(store.stats().localAdmissions()).as("an unmarked limit").isZero();
+        for (int i = 0; i < 200; i++) {
+            assertThat(resolver.check(CheckRequest.builder().virtualKey("sk-marked").build()).allowed()).isTrue();
+        }
+        assertThat(store.stats().localAdmissions()).as("a marked limit").isPositive();
+    }
+
+    private int burst(GovernanceStore store, Limit limit, int checks) {
+        int admitted = 0;
+        for (int i = 0; i < checks; i++) {
+            admitted += join(store.reserve(List.of(CounterOp.take(limit, 1)))).admitted() ? 1 : 0;
+        }
+        return admitted;
+    }
+
+    private static long used(GovernanceStore store, Limit limit) {
+        return join(store.read(List.of(limit))).get(0).used();
+    }
+
+    private RedisGovernanceStore store(LeasedAdmission leases) {
+        RedisGovernanceStore store = RedisGovernanceStore.builder(client)
+                .options(RedisStoreOptions.builder().keyPrefix("leases").leasedAdmission(leases).build()).build();
+        stores.add(store);
+        return store;
+    }
+
+    private GovernanceStore plainStore() {
+        RedisGovernanceStore store = RedisGovernanceStore.builder(client)
+                .options(RedisStoreOptions.builder().keyPrefix("leases").build()).build();
+        stores.add(store);
+        return store;
+    }
+
+    private RedisCommands<String, String> redis() {
+        return admin.sync();
+    }
+
+    private long scriptCalls() {
+        for (String line : redis().info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:")) {
+                return Long.parseLong(line.replaceAll("^cmdstat_evalsha:calls=(\\d+),.*", "$1"));
+            }
+        }
+        return 0;
+    }
+
+    private static String sha256(String secret) throws Exception {
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                .digest(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return java.util.HexFormat.of().formatHex(digest);
+    }
+}
