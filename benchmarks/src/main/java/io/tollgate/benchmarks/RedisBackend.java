@@ -164,6 +164,16 @@ public final class RedisBackend implements AutoCloseable {
         return commands.evalsha(hierarchySha, ScriptOutputType.INTEGER, hierarchyKeys, chargeAmounts);
     }
 
+    /** The script calls ({@code EVALSHA}) Redis counted since its start or its last {@code CONFIG RESETSTAT}. */
+    public long scriptCalls() {
+        for (String line : commands.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:")) {
+                return Long.parseLong(line.replaceAll("^cmdstat_evalsha:calls=(\\d+),.*", "$1"));
+            }
+        }
+        return 0;
+    }
+
     /** {@code redis_version} from {@code INFO server}. */
     public String serverVersion() {
         return serverVersion(commands.info("server"));
