@@ -122,6 +122,34 @@ public interface TollgateListener {
     }
 
     /**
+     * A store with leased admission took a slice of a counter's window for this replica to admit from (see the Redis
+     * store's {@code LeasedAdmission}). Called on the thread that completed the store call.
+     *
+     * @param limit  the limit whose counter the slice is of
+     * @param amount how much the slice holds (requests, tokens or nanodollars)
+     */
+    default void sliceTaken(Limit limit, long amount) {
+    }
+
+    /**
+     * This replica gave an unused slice back to the shared counter: it went idle, the counter neared its maximum, or
+     * the store closed.
+     */
+    default void sliceReturned(Limit limit, long amount) {
+    }
+
+    /**
+     * A store with leased admission decided a check: {@code local} when it admitted it from this replica's slices
+     * without a call, else by a call to the shared store. Only for checks of limits that are leased.
+     */
+    default void leasedCheck(boolean local) {
+    }
+
+    /** What this replica holds unused of every slice, summed; told periodically while the store runs. */
+    default void slicesHeld(long held) {
+    }
+
+    /**
      * A snapshot flush attempt ended.
      *
      * @param succeeded           whether everything pending was written

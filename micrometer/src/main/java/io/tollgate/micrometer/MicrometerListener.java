@@ -69,6 +69,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <tr><td>{@code tollgate.flush.pending}</td><td>gauge</td><td></td><td>counter values waiting to be
  *       flushed</td></tr>
  *   <tr><td>{@code tollgate.flush.attempts}</td><td>counter</td><td>{@code result}</td><td>flush attempts</td></tr>
+ *   <tr><td>{@code tollgate.slices.taken}</td><td>counter</td><td>{@code holder_kind}, {@code metric}</td><td>what
+ *       slices of leased admission took from the shared counters</td></tr>
+ *   <tr><td>{@code tollgate.slices.returned}</td><td>counter</td><td>{@code holder_kind}, {@code metric}</td><td>what
+ *       unused slices gave back</td></tr>
+ *   <tr><td>{@code tollgate.slices.checks}</td><td>counter</td><td>{@code path} ({@code local}, {@code shared})</td>
+ *       <td>checks of leased limits: admitted from this replica's slices, or decided by a store call</td></tr>
+ *   <tr><td>{@code tollgate.slices.held}</td><td>gauge</td><td></td><td>what this replica holds unused of its
+ *       slices</td></tr>
  * </table>
  * Tags have few values: holder kinds, not holder ids, and never a virtual key's secret. A listener built with
  * {@link Builder#holderIds} adds a {@code holder_id} tag to every meter with a {@code holder_kind}: the holder's id
@@ -110,6 +118,11 @@ public final class MicrometerListener implements TollgateListener {
     private final Counter restoredSnapshots;
     private final Counter flushesSucceeded;
     private final Counter flushesFailed;
+    private final Map<String, Counter> slicesTaken = new ConcurrentHashMap<>();
+    private final Map<String, Counter> slicesReturned = new ConcurrentHashMap<>();
+    private final AtomicLong slicesHeld = new AtomicLong();
+    private final Counter localChecks;
+    private final Counter sharedChecks;
 
     private MicrometerListener(MeterRegistry registry, Set<HolderKind> holderIds) {
         this.registry = registry;
@@ -137,6 +150,13 @@ public final class MicrometerListener implements TollgateListener {
         flushesFailed = Counter.builder("tollgate.flush.attempts").tag("result", "failure").register(registry);
         chargesFailed = Counter.builder("tollgate.charges").description("charges ended").tag("outcome", "failed")
                 .register(registry);
+        Gauge.builder("tollgate.slices.held", slicesHeld, AtomicLong::get)
+                .description("what this replica holds unused of its leased slices").strongReference(true)
+                .register(registry);
+        localChecks = Counter.builder("tollgate.slices.checks").tag("path", "local")
+                .description("checks of leased limits, by who decided").register(registry);
+        sharedChecks = Counter.builder("tollgate.slices.checks").tag("path", "shared")
+                .description("checks of leased limits, by who decided").register(registry);
     }
 
     /** A listener whose meters live in {@code registry}, with holder kinds as tags and no holder id. */
@@ -273,6 +293,35 @@ public final class MicrometerListener implements TollgateListener {
     @Override
     public void storeDataLost(int chargesToReplay) {
         dataLosses.increment();
+    }
+
+    @Override
+    public void sliceTaken(Limit limit, long amount) {
+        sliceCounter(slicesTaken, "tollgate.slices.taken", "slice amounts taken from the shared counters", limit)
+                .increment(amount);
+    }
+
+    @Override
+    public void sliceReturned(Limit limit, long amount) {
+        sliceCounter(slicesReturned, "tollgate.slices.returned", "unused slice amounts given back", limit)
+                .increment(amount);
+    }
+
+    @Override
+    public void leasedCheck(boolean local) {
+        (local ? localChecks : sharedChecks).increment();
+    }
+
+    @Override
+    public void slicesHeld(long held) {
+        slicesHeld.set(held);
+    }
+
+    private Counter sliceCounter(Map<String, Counter> counters, String name, String description, Limit limit) {
+        String kind = lower(limit.holder().kind());
+        String metric = lower(limit.metric());
+        return counters.computeIfAbsent(kind + '/' + metric, key -> Counter.builder(name).description(description)
+                .tag("holder_kind", kind).tag("metric", metric).register(registry));
     }
 
     @Override

@@ -1,5 +1,10 @@
 package io.tollgate.micrometer;
 
+import io.tollgate.WindowSpec;
+import io.tollgate.ResetPeriod;
+import io.tollgate.Metric;
+import io.tollgate.Limit;
+import io.tollgate.Holder;
 import io.micrometer.core.instrument.MockClock;
 import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -95,6 +100,26 @@ class MicrometerListenerTest {
                 .counter().count()).isEqualTo(1);
         assertThat(registry.find("tollgate.limit.near").tags("holder_kind", "team").counter())
                 .as("50 of 100 tokens held: not near").isNull();
+    }
+
+    @Test
+    void slicesOfLeasedAdmissionAreCountedByKindAndMetricWithTheHeldGaugeAndTheChecksByPath() {
+        Limit team = new Limit(Holder.team("t-1"), Metric.REQUESTS, 1_000, WindowSpec.rolling(ResetPeriod.parse("1h")));
+        listener.sliceTaken(team, 40);
+        listener.sliceTaken(team, 10);
+        listener.sliceReturned(team, 7);
+        listener.slicesHeld(43);
+        listener.leasedCheck(true);
+        listener.leasedCheck(true);
+        listener.leasedCheck(false);
+
+        assertThat(registry.get("tollgate.slices.taken").tags("holder_kind", "team", "metric", "requests").counter()
+                .count()).isEqualTo(50);
+        assertThat(registry.get("tollgate.slices.returned").tags("holder_kind", "team").counter().count())
+                .isEqualTo(7);
+        assertThat(registry.get("tollgate.slices.held").gauge().value()).isEqualTo(43);
+        assertThat(registry.get("tollgate.slices.checks").tag("path", "local").counter().count()).isEqualTo(2);
+        assertThat(registry.get("tollgate.slices.checks").tag("path", "shared").counter().count()).isEqualTo(1);
     }
 
     @Test

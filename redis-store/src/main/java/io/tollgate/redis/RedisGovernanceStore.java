@@ -10,6 +10,7 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.tollgate.Limit;
 import io.tollgate.StoreException;
+import io.tollgate.TollgateListener;
 import io.tollgate.redis.internal.ChangeReader;
 import io.tollgate.redis.internal.ChargeBatches;
 import io.tollgate.redis.internal.Connector;
@@ -138,7 +139,8 @@ public final class RedisGovernanceStore implements GovernanceStore {
     private final SliceBook slices;
     private final SlotGroups groups;
 
-    private RedisGovernanceStore(Connector connector, boolean cluster, RedisStoreOptions options) {
+    private RedisGovernanceStore(Connector connector, boolean cluster, RedisStoreOptions options,
+                                 TollgateListener listener) {
         this.connector = connector;
         this.cluster = cluster;
         this.options = options;
@@ -162,7 +164,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
                 options.idempotencyKeyLifetime().toMillis());
         LeasedAdmission leased = options.leasedAdmission();
         this.slices = new SliceBook(groupCalls, clock, leased.allLimits(), leased.refillInterval().toMillis(),
-                leased.maxShare(), leased.idleReturn().toMillis(), options.keyPrefix());
+                leased.maxShare(), leased.idleReturn().toMillis(), options.keyPrefix(), listener);
         // the slices were counted in the data that is gone
         restore.onDataLoss(loss -> slices.dropAll());
         this.groups = new SlotGroups(groupCalls, keys, new LeaseEntries(), denials, slices, clock);
@@ -338,6 +340,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
         private final StatefulConnection<String, String> connection;
         private final boolean cluster;
         private RedisStoreOptions options = RedisStoreOptions.defaults();
+        private TollgateListener listener = TollgateListener.NOOP;
 
         private Builder(Supplier<StatefulConnection<String, String>> connect,
                         StatefulConnection<String, String> connection, boolean cluster) {
@@ -349,6 +352,15 @@ public final class RedisGovernanceStore implements GovernanceStore {
         /** The store's options; {@link RedisStoreOptions#defaults()} unless set. */
         public Builder options(RedisStoreOptions options) {
             this.options = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
+         * Told what leased admission does: slices taken and returned, checks admitted from slices or decided by a
+         * call, what is held (see {@link LeasedAdmission}); {@link TollgateListener#NOOP} unless set.
+         */
+        public Builder listener(TollgateListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 
@@ -371,7 +383,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
                     return opened;
                 }, options.keyPrefix());
             }
-            RedisGovernanceStore store = new RedisGovernanceStore(connector, cluster, options);
+            RedisGovernanceStore store = new RedisGovernanceStore(connector, cluster, options, listener);
             try {
                 connector.start(store::warmUp);
             } catch (RuntimeException e) {

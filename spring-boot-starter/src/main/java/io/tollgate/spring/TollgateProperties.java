@@ -138,6 +138,11 @@ public class TollgateProperties implements Validator {
         }
         positive(errors, "redis.commandTimeout", redis.commandTimeout);
         positive(errors, "leaseDuration", properties.leaseDuration);
+        try {
+            redis.leasedAdmission.toOptions();
+        } catch (IllegalArgumentException e) {
+            errors.rejectValue("redis.leasedAdmission", "invalid", e.getMessage());
+        }
         if (redis.denialRecheck == null || redis.denialRecheck.isNegative()) {
             errors.rejectValue("redis.denialRecheck", "negative", "must not be negative");
         }
@@ -304,6 +309,9 @@ public class TollgateProperties implements Validator {
         /** How long a remembered denial of a counter that can go down stands. */
         private Duration denialRecheck = Duration.ofSeconds(1);
 
+        /** Leased admission: which limits a replica admits from slices it holds, and how large they are. */
+        private final LeasedAdmission leasedAdmission = new LeasedAdmission();
+
         public String getUri() {
             return uri;
         }
@@ -350,6 +358,66 @@ public class TollgateProperties implements Validator {
 
         public void setDenialRecheck(Duration denialRecheck) {
             this.denialRecheck = denialRecheck;
+        }
+
+        public LeasedAdmission getLeasedAdmission() {
+            return leasedAdmission;
+        }
+    }
+
+    /**
+     * Leased admission of the Redis store (see {@code io.tollgate.redis.LeasedAdmission}): off for every limit but
+     * those marked {@code leased: true} in the configuration, unless {@code all-limits}.
+     */
+    public static class LeasedAdmission {
+
+        /** Whether every limit is leased, not only those marked {@code leased: true} in the configuration. */
+        private boolean allLimits;
+
+        /** The target time between two refills of one counter's slice. */
+        private Duration refillInterval = Duration.ofMillis(20);
+
+        /** The largest share of what a counter has left that one slice may take. */
+        private double maxShare = 0.05;
+
+        /** A counter unused this long gets its unused slice back. */
+        private Duration idleReturn = Duration.ofMillis(500);
+
+        /** These settings as the store's options; throws IllegalArgumentException naming a bad field. */
+        public io.tollgate.redis.LeasedAdmission toOptions() {
+            return new io.tollgate.redis.LeasedAdmission(allLimits, refillInterval, maxShare, idleReturn);
+        }
+
+        public boolean isAllLimits() {
+            return allLimits;
+        }
+
+        public void setAllLimits(boolean allLimits) {
+            this.allLimits = allLimits;
+        }
+
+        public Duration getRefillInterval() {
+            return refillInterval;
+        }
+
+        public void setRefillInterval(Duration refillInterval) {
+            this.refillInterval = refillInterval;
+        }
+
+        public double getMaxShare() {
+            return maxShare;
+        }
+
+        public void setMaxShare(double maxShare) {
+            this.maxShare = maxShare;
+        }
+
+        public Duration getIdleReturn() {
+            return idleReturn;
+        }
+
+        public void setIdleReturn(Duration idleReturn) {
+            this.idleReturn = idleReturn;
         }
     }
 

@@ -68,7 +68,8 @@ public final class TollgateStores implements AutoCloseable {
                 .commandTimeout(redis.getCommandTimeout())
                 .leaseDuration(properties.getLeaseDuration())
                 .cacheDenials(redis.isCacheDenials())
-                .denialRecheck(redis.getDenialRecheck());
+                .denialRecheck(redis.getDenialRecheck())
+                .leasedAdmission(redis.getLeasedAdmission().toOptions());
         if (restores != null) {
             options.snapshotSource(restores);
         }
@@ -77,7 +78,7 @@ public final class TollgateStores implements AutoCloseable {
         try {
             RedisGovernanceStore.Builder builder = client instanceof RedisClusterClient cluster
                     ? RedisGovernanceStore.builder(cluster) : RedisGovernanceStore.builder((RedisClient) client);
-            store = builder.options(options.build()).build();
+            store = builder.options(options.build()).listener(listener).build();
             TollgateProperties.Resilience resilience = properties.getResilience();
             if (resilience.isEnabled()) {
                 ResilientGovernanceStore.Builder resilient = ResilientGovernanceStore.builder(store)

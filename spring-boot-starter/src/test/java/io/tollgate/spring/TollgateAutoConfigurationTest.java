@@ -1,6 +1,8 @@
 package io.tollgate.spring;
 
 import io.lettuce.core.RedisClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.tollgate.BudgetResolver;
 import io.tollgate.CheckRequest;
@@ -148,6 +150,31 @@ class TollgateAutoConfigurationTest {
                     assertThat(resolver.check(check).allowed()).isTrue();
                     assertThat(resolver.check(check).outcome()).isEqualTo(Outcome.REQUEST_LIMITED);
                 });
+    }
+
+    @Test
+    void leasedAdmissionFromThePropertiesAdmitsFromSlicesAndShowsInTheMeters() {
+        runner.withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+                .withPropertyValues("tollgate.store=redis", "tollgate.redis.uri=" + redis.uri().toURI(),
+                        "tollgate.redis.key-prefix=starter-leases", "tollgate.resilience.enabled=false",
+                        "tollgate.redis.leased-admission.all-limits=true",
+                        "tollgate.config.inline=virtualKeys: [{id: vk-hot, secret: sk-hot, rateLimit: "
+                                + "{requestMax: 1000000, requestResetPeriod: 1h}}]")
+                .run(context -> {
+                    BudgetResolver resolver = context.getBean(BudgetResolver.class);
+                    for (int i = 0; i < 200; i++) {
+                        assertThat(resolver.check(CheckRequest.builder().virtualKey("sk-hot").build()).allowed())
+                                .isTrue();
+                    }
+                    MeterRegistry meters = context.getBean(MeterRegistry.class);
+                    assertThat(meters.get("tollgate.slices.checks").tag("path", "local").counter().count())
+                            .isPositive();
+                    assertThat(meters.get("tollgate.slices.taken").tag("metric", "requests").counter().count())
+                            .isPositive();
+                });
+        runner.withPropertyValues("tollgate.redis.leased-admission.max-share=0.9").run(context ->
+                assertThat(context).getFailure().hasStackTraceContaining("tollgate.redis.leasedAdmission")
+                        .hasStackTraceContaining("maxShare: 0.9"));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.tollgate.redis.internal;
 
 import io.tollgate.Limit;
 import io.tollgate.Metric;
+import io.tollgate.TollgateListener;
 import io.tollgate.Window;
 import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterState;
@@ -45,6 +46,7 @@ public final class SliceBook {
     private static final long FORGET_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private final GroupCalls calls;
+    private final TollgateListener listener;
     private final StoreClock clock;
     private final boolean everyLimit;
     private final long refillNanos;
@@ -62,8 +64,9 @@ public final class SliceBook {
     private boolean closed;
 
     public SliceBook(GroupCalls calls, StoreClock clock, boolean everyLimit, long refillMillis, double maxShare,
-                     long idleReturnMillis, String storeName) {
+                     long idleReturnMillis, String storeName, TollgateListener listener) {
         this.calls = calls;
+        this.listener = listener;
         this.clock = clock;
         this.everyLimit = everyLimit;
         this.refillNanos = TimeUnit.MILLISECONDS.toNanos(refillMillis);
@@ -141,6 +144,7 @@ public final class SliceBook {
             }
         }
         local.increment();
+        tell(() -> listener.leasedCheck(true));
         CounterState[] states = new CounterState[n];
         for (int i = 0; i < n; i++) {
             states[i] = new CounterState(plan.plan(i).limit(), used[i], windows[i]);
@@ -155,6 +159,7 @@ public final class SliceBook {
      */
     public Refill refill(RequestPlan plan, CounterOps ops) {
         shared.increment();
+        tell(() -> listener.leasedCheck(false));
         long guess = clock.guess();
         long nanos = System.nanoTime();
         synchronized (lock) {
@@ -275,6 +280,7 @@ public final class SliceBook {
                         slice.epoch = taken.epoch();
                         took += granted;
                         refills.increment();
+                        tell(() -> listener.sliceTaken(limitPlan.limit(), granted));
                     }
                 }
                 slice.seenWindow = start;
@@ -402,6 +408,17 @@ public final class SliceBook {
         if (givingBack != null) {
             givingBack.forEach(Supplier::get);
         }
+        long held = heldNow();
+        tell(() -> listener.slicesHeld(held));
+    }
+
+    /** Tells the listener, which must not break a decision. */
+    private static void tell(Runnable event) {
+        try {
+            event.run();
+        } catch (RuntimeException e) {
+            LOG.warn("listener failed: {}", e.toString());
+        }
     }
 
     /**
@@ -417,8 +434,10 @@ public final class SliceBook {
         slice.remaining = 0;
         slice.returning += amount;
         slice.seenUsed -= amount;
+        Limit limit = slice.limit;
         return () -> {
             returns.increment();
+            tell(() -> listener.sliceReturned(limit, amount));
             return calls.giveBack(tagKeys, epoch, key, amount).handle((done, failure) -> {
                 if (failure != null) {
                     // a lost give-back only leaves the slice counted until its window ends
@@ -443,7 +462,7 @@ public final class SliceBook {
 
     /** Under the lock: the slice of a counter, created empty. */
     private Slice slice(LimitPlan limitPlan) {
-        return slices.computeIfAbsent(limitPlan.keyBase(), key -> new Slice());
+        return slices.computeIfAbsent(limitPlan.keyBase(), key -> new Slice(limitPlan.limit()));
     }
 
     /**
@@ -474,6 +493,7 @@ public final class SliceBook {
 
     /** One counter's slice and remembered value. Guarded by the book's lock. */
     private static final class Slice {
+        final Limit limit;
         long window = Long.MIN_VALUE;
         long windowEnd = Long.MAX_VALUE;
         String key;
@@ -490,5 +510,9 @@ public final class SliceBook {
         /** When the value was read, in store time. */
         long seenAt;
         CompletableFuture<Void> refilling;
+
+        Slice(Limit limit) {
+            this.limit = limit;
+        }
     }
 }
