@@ -1,10 +1,5 @@
 package io.tollgate.micrometer;
 
-import io.tollgate.WindowSpec;
-import io.tollgate.ResetPeriod;
-import io.tollgate.Metric;
-import io.tollgate.Limit;
-import io.tollgate.Holder;
 import io.micrometer.core.instrument.MockClock;
 import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -13,14 +8,19 @@ import io.tollgate.BudgetResolver;
 import io.tollgate.CheckRequest;
 import io.tollgate.Customer;
 import io.tollgate.GovernanceConfig;
+import io.tollgate.Holder;
 import io.tollgate.HolderKind;
+import io.tollgate.Limit;
+import io.tollgate.Metric;
 import io.tollgate.Money;
 import io.tollgate.RateLimit;
+import io.tollgate.ResetPeriod;
 import io.tollgate.Team;
 import io.tollgate.TollgateListener.StoreState;
 import io.tollgate.UsageTracker;
 import io.tollgate.UsageUpdate;
 import io.tollgate.VirtualKey;
+import io.tollgate.WindowSpec;
 import io.tollgate.memory.InMemoryGovernanceStore;
 import org.junit.jupiter.api.Test;
 
