@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -164,10 +165,30 @@ public final class RedisGovernanceStore implements GovernanceStore {
                 options.idempotencyKeyLifetime().toMillis());
         LeasedAdmission leased = options.leasedAdmission();
         this.slices = new SliceBook(groupCalls, clock, leased.allLimits(), leased.refillInterval().toMillis(),
-                leased.maxShare(), leased.idleReturn().toMillis(), options.keyPrefix(), listener);
+                leased.maxShare(), leased.idleReturn().toMillis(), options.leaseDuration().toMillis(),
+                options.keyPrefix(), listener);
         // the slices were counted in the data that is gone
         restore.onDataLoss(loss -> slices.dropAll());
         this.groups = new SlotGroups(groupCalls, keys, new LeaseEntries(), denials, slices, clock);
+        slices.holdsBy(new SliceBook.Holds() {
+            @Override
+            public CompletableFuture<ReserveResult> take(Limit limit, long amount) {
+                List<Limit> limits = List.of(limit);
+                return groups.reserveInRedis(plans.plan(limits, false),
+                        CounterOps.of(limits, new long[] {0}, new long[] {amount}));
+            }
+
+            @Override
+            public CompletableFuture<Boolean> giveBack(String lease) {
+                return groups.charge(plans.plan(List.of(), false), CounterOps.empty().settling(lease),
+                        "slice-return:" + lease).thenApply(result -> result == ChargeResult.APPLIED);
+            }
+
+            @Override
+            public CompletableFuture<Boolean> extend(String lease) {
+                return groups.extend(lease);
+            }
+        });
     }
 
     /** A store on standalone Redis that opens one connection from the user's client; never closes the client. */
@@ -237,9 +258,16 @@ public final class RedisGovernanceStore implements GovernanceStore {
     @Override
     public CompletionStage<ChargeResult> charge(String idempotencyKey, List<CounterOp> list) {
         Objects.requireNonNull(idempotencyKey, "idempotencyKey");
-        CounterOps ops = CounterOps.from(list);
-        if (ops.holdsAny()) {
+        CounterOps given = CounterOps.from(list);
+        if (given.holdsAny()) {
             throw new IllegalArgumentException("a charge holds nothing: its ops must have a zero hold");
+        }
+        // estimates admitted from slices go back to them (once, and only on the replica that admitted them); the
+        // charge itself goes to Redis
+        CounterOps ops = given;
+        if (given.settles() != null && slices.isLocal(given.settles())) {
+            slices.settle(given.settles());
+            ops = given.settling(null);
         }
         return calls.bounded(groups.charge(plans.plan(ops.limits(), ops.sharesLimits()), ops, idempotencyKey),
                 "charge");
@@ -278,6 +306,9 @@ public final class RedisGovernanceStore implements GovernanceStore {
     @Override
     public CompletionStage<Boolean> extendLease(String lease) {
         Objects.requireNonNull(lease, "lease");
+        if (slices.isLocal(lease)) {
+            return CompletableFuture.completedFuture(slices.extend(lease));
+        }
         return calls.bounded(groups.extend(lease), "extendLease");
     }
 

@@ -159,6 +159,50 @@ class RedisLeasedAdmissionTest {
     }
 
     @Test
+    void estimatesAreAdmittedFromASliceHeldUnderALeaseAndTheirSettlesGoBackIntoIt() throws Exception {
+        Limit tokens = new Limit(Holder.virtualKey("estimates"), Metric.TOKENS, 1_000_000, HOUR);
+        RedisGovernanceStore leased = store(LeasedAdmission.everyLimit());
+        GovernanceStore reader = plainStore();
+        int requests = 300;
+        for (int i = 0; i < requests; i++) {
+            var reserved = join(leased.reserve(List.of(CounterOp.hold(tokens, 100))));
+            assertThat(reserved.admitted()).isTrue();
+            assertThat(reserved.lease()).isNotNull();
+            assertThat(join(leased.extendLease(reserved.lease()))).isTrue();
+            join(leased.charge("estimate-" + i, CounterOps.of(List.of(tokens), new long[] {80}, new long[1])
+                    .settling(reserved.lease())));
+        }
+        System.out.printf("estimates: %s%n", leased.stats());
+        assertThat(leased.stats().localAdmissions()).as("estimates admitted from slices").isGreaterThan(requests / 2);
+        assertThat(used(reader, tokens)).as("the charges and the slice held for the next estimates")
+                .isGreaterThanOrEqualTo(80L * requests);
+        leased.close();
+        assertThat(used(reader, tokens)).as("once the slices are back").isEqualTo(80L * requests);
+    }
+
+    @Test
+    void theSliceOfEstimatesOfAReplicaThatDiedComesBackWithItsLease() throws Exception {
+        Limit tokens = new Limit(Holder.virtualKey("dead-replica"), Metric.TOKENS, 1_000_000, HOUR);
+        StatefulRedisConnection<String, String> own = client.connect();
+        RedisGovernanceStore dying = RedisGovernanceStore.builder(own).options(RedisStoreOptions.builder()
+                .keyPrefix("leases").leaseDuration(Duration.ofMillis(800))
+                .leasedAdmission(LeasedAdmission.everyLimit()).build()).build();
+        GovernanceStore reader = plainStore();
+        for (int i = 0; i < 100; i++) {
+            assertThat(join(dying.reserve(List.of(CounterOp.hold(tokens, 50)))).admitted()).isTrue();
+        }
+        assertThat(dying.stats().localAdmissions()).isPositive();
+        long held = used(reader, tokens);
+        assertThat(held).as("every estimate is held, by its own lease or in a slice").isGreaterThanOrEqualTo(5_000);
+        // the replica dies without a word: nothing extends its leases any more
+        own.close();
+        Thread.sleep(1_200);
+        join(reader.reserve(List.of(CounterOp.take(tokens, 0))));
+        assertThat(used(reader, tokens)).as("after the lease of the dead replica's slices").isZero();
+        dying.close();
+    }
+
+    @Test
     void aLimitMarkedLeasedInTheConfigurationIsLeasedByAStoreAtItsDefaults() throws Exception {
         GovernanceConfig config = ConfigLoader.parseYaml("""
                 virtualKeys:

@@ -39,6 +39,8 @@ import java.util.function.Supplier;
 public final class SliceBook {
 
     private static final Logger LOG = LoggerFactory.getLogger(SliceBook.class);
+    /** Leases issued for estimates admitted from slices start so; the store's id and a number follow. */
+    private static final String LOCAL_LEASE = "slice:";
     /** No local admission this close to a window's end: this replica's guess of Redis time may be that far off. */
     private static final long WINDOW_END_GUARD_MILLIS = 5;
     private static final long MAX_SIZE = 1L << 24;
@@ -61,11 +63,19 @@ public final class SliceBook {
     private final LongAdder shared = new LongAdder();
     private final LongAdder refills = new LongAdder();
     private final LongAdder returns = new LongAdder();
+    private final long leaseMillis;
+    private final String storeId;
+    /** Estimates admitted here and not settled yet, by the lease {@link #admit} issued. */
+    private final Map<String, LocalHold> localHolds = new HashMap<>();
+    private long localLeases;
+    private Holds holds;
     private boolean closed;
 
     public SliceBook(GroupCalls calls, StoreClock clock, boolean everyLimit, long refillMillis, double maxShare,
-                     long idleReturnMillis, String storeName, TollgateListener listener) {
+                     long idleReturnMillis, long leaseMillis, String storeName, TollgateListener listener) {
         this.calls = calls;
+        this.leaseMillis = leaseMillis;
+        this.storeId = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
         this.listener = listener;
         this.clock = clock;
         this.everyLimit = everyLimit;
@@ -88,17 +98,30 @@ public final class SliceBook {
         return limit.metric() != Metric.IN_FLIGHT && (everyLimit || limit.leased());
     }
 
-    /** Whether a reservation may be admitted here: it holds nothing and every limit of it is leased. */
+    /**
+     * Whether a reservation may be admitted here: every limit of it is leased, and what it holds are estimates of
+     * tokens or cost (an estimate comes from a slice held under a lease of its own in Redis, see {@link Holds}).
+     */
     public boolean mayAdmit(RequestPlan plan, CounterOps ops) {
-        if (ops.holdsAny() || ops.isEmpty()) {
+        if (ops.isEmpty()) {
             return false;
         }
         for (int i = 0; i < ops.size(); i++) {
-            if (!leased(plan.plan(i).limit())) {
+            Limit limit = plan.plan(i).limit();
+            if (!leased(limit) || ops.hold(i) > 0 && (ops.amount(i) != 0 || !estimated(limit))) {
                 return false;
             }
         }
         return true;
+    }
+
+    private static boolean estimated(Limit limit) {
+        return limit.metric() == Metric.TOKENS || limit.metric() == Metric.COST;
+    }
+
+    /** How slices of estimates are taken, given back and kept: by the store's own calls. */
+    public void holdsBy(Holds holds) {
+        this.holds = holds;
     }
 
     /**
@@ -111,6 +134,7 @@ public final class SliceBook {
         int n = ops.size();
         Window[] windows = new Window[n];
         long[] used = new long[n];
+        String lease = null;
         synchronized (lock) {
             CompletableFuture<Void> inFlight = null;
             boolean room = true;
@@ -122,8 +146,9 @@ public final class SliceBook {
                 }
                 windows[i] = window;
                 Slice slice = slice(limitPlan);
-                long need = ops.amount(i);
+                long need = ops.amount(i) + ops.hold(i);
                 if (need > 0 ? slice.window != window.startMillis() || slice.remaining < need
+                        || ops.hold(i) > 0 && slice.holdLease == null
                         : slice.seenWindow != window.startMillis() || guess - slice.seenAt > refillMillis
                                 || slice.seenUsed >= limitPlan.limit().max()) {
                     room = false;
@@ -135,12 +160,21 @@ public final class SliceBook {
             if (!room) {
                 return mayWait && inFlight != null ? new Attempt(null, inFlight) : Attempt.SHARED;
             }
+            LocalHold hold = ops.holdsAny() ? new LocalHold(guess + leaseMillis) : null;
             for (int i = 0; i < n; i++) {
                 Slice slice = slice(plan.plan(i));
-                long need = ops.amount(i);
+                long need = ops.amount(i) + ops.hold(i);
                 used[i] = Math.max(0, slice.seenUsed - slice.remaining);
                 slice.remaining -= need;
                 slice.lastUse = nanos;
+                if (ops.hold(i) > 0) {
+                    hold.add(slice, slice.holdLease, ops.hold(i));
+                    slice.outstanding.merge(slice.holdLease, ops.hold(i), Long::sum);
+                }
+            }
+            if (hold != null) {
+                lease = LOCAL_LEASE + storeId + "-" + (++localLeases);
+                localHolds.put(lease, hold);
             }
         }
         local.increment();
@@ -149,7 +183,127 @@ public final class SliceBook {
         for (int i = 0; i < n; i++) {
             states[i] = new CounterState(plan.plan(i).limit(), used[i], windows[i]);
         }
-        return new Attempt(ReserveResult.exact(true, List.of(states), guess, null), null);
+        return new Attempt(ReserveResult.exact(true, List.of(states), guess, lease), null);
+    }
+
+    /**
+     * Whether {@code lease} was issued by {@link #admit} of a store (this one or another replica's): estimates held from
+     * slices, which Redis knows nothing of. Only the issuing store can settle it; elsewhere it expires there.
+     */
+    public boolean isLocal(String lease) {
+        return lease.startsWith(LOCAL_LEASE);
+    }
+
+    /**
+     * Settles a lease {@link #admit} issued: its estimates go back to the slices they came from (which Redis holds
+     * under leases of their own). Once only; false when it was settled or had expired.
+     */
+    public boolean settle(String lease) {
+        List<Supplier<CompletableFuture<Boolean>>> givingBack = null;
+        synchronized (lock) {
+            LocalHold hold = localHolds.remove(lease);
+            if (hold == null) {
+                return false;
+            }
+            for (int k = 0; k < hold.slices.size(); k++) {
+                givingBack = add(givingBack, putBack(hold.slices.get(k), hold.leases.get(k), hold.amounts.get(k)));
+            }
+        }
+        runAll(givingBack);
+        return true;
+    }
+
+    /** Extends a lease {@link #admit} issued by a lease duration from now; false when it was settled or expired. */
+    public boolean extend(String lease) {
+        synchronized (lock) {
+            LocalHold hold = localHolds.get(lease);
+            if (hold != null) {
+                hold.expiry = clock.guess() + leaseMillis;
+            }
+            return hold != null;
+        }
+    }
+
+    /**
+     * After a request with estimates was decided by Redis: takes, for each estimated counter short of room, a slice of
+     * estimates under a lease of its own, sized like any slice (at least twice the estimate), for the next requests.
+     */
+    public void refillHolds(RequestPlan plan, CounterOps ops) {
+        if (holds == null) {
+            return;
+        }
+        long guess = clock.guess();
+        long nanos = System.nanoTime();
+        List<Runnable> taking = null;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            for (int i = 0; i < ops.size(); i++) {
+                long estimate = ops.hold(i);
+                LimitPlan limitPlan = plan.plan(i);
+                if (estimate <= 0 || !leased(limitPlan.limit())) {
+                    continue;
+                }
+                Slice slice = slice(limitPlan);
+                Window window = limitPlan.expected(guess).window();
+                boolean current = slice.window == window.startMillis() && slice.holdLease != null;
+                if (slice.refilling != null || current && slice.remaining >= estimate) {
+                    continue;
+                }
+                long lasted = nanos - slice.lastRefill;
+                slice.size = Math.max(2 * estimate, lasted < refillNanos / 2 ? 2 * slice.size
+                        : lasted > 2 * refillNanos ? slice.size / 2 : slice.size);
+                slice.lastRefill = nanos;
+                // Redis caps nothing here: the share of what is left is this replica's estimate of it
+                long left = limitPlan.limit().max() - Math.max(0, slice.seenUsed);
+                long want = Math.min(Math.min(slice.size, MAX_SIZE * estimate), (long) (left * maxShare));
+                if (want < 2 * estimate) {
+                    continue;
+                }
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                slice.refilling = done;
+                Limit limit = limitPlan.limit();
+                if (taking == null) {
+                    taking = new ArrayList<>();
+                }
+                taking.add(() -> holds.take(limit, want).whenComplete((taken, failure) -> {
+                    tookHold(slice, window, taken, want);
+                    done.complete(null);
+                }));
+            }
+        }
+        if (taking != null) {
+            taking.forEach(Runnable::run);
+        }
+    }
+
+    /** A slice of estimates came back from Redis (or did not): it replaces the counter's last one. */
+    private void tookHold(Slice slice, Window window, ReserveResult taken, long amount) {
+        List<Supplier<CompletableFuture<Boolean>>> givingBack = null;
+        synchronized (lock) {
+            slice.refilling = null;
+            if (taken == null || !taken.admitted() || taken.lease() == null) {
+                return;
+            }
+            if (closed || slice.window > window.startMillis()) {
+                givingBack = add(null, settleInRedis(taken.lease()));
+            } else {
+                givingBack = add(null, slice.holdLease != null ? retire(slice) : null);
+                if (slice.window != window.startMillis()) {
+                    slice.window = window.startMillis();
+                    slice.windowEnd = window.endMillis();
+                    slice.remaining = 0;
+                    slice.returning = 0;
+                }
+                slice.holdLease = taken.lease();
+                slice.holdExtended = clock.guess();
+                slice.remaining += amount;
+                refills.increment();
+                tell(() -> listener.sliceTaken(slice.limit, amount));
+            }
+        }
+        runAll(givingBack);
     }
 
     /**
@@ -263,6 +417,7 @@ public final class SliceBook {
                 }
                 if (slice.window != start) {
                     // what was left of an earlier window stays counted there: that window is over
+                    givingBack = add(givingBack, slice.holdLease != null ? retire(slice) : null);
                     slice.window = start;
                     slice.windowEnd = window.endMillis();
                     slice.remaining = 0;
@@ -294,9 +449,7 @@ public final class SliceBook {
                 own[j] = Math.max(0, own[j] - held);
             }
         }
-        if (givingBack != null) {
-            givingBack.forEach(Supplier::get);
-        }
+        runAll(givingBack);
         return own;
     }
 
@@ -330,7 +483,10 @@ public final class SliceBook {
             for (Slice slice : slices.values()) {
                 slice.remaining = 0;
                 slice.seenWindow = Long.MIN_VALUE;
+                slice.holdLease = null;
+                slice.outstanding.clear();
             }
+            localHolds.clear();
         }
     }
 
@@ -372,10 +528,21 @@ public final class SliceBook {
         synchronized (lock) {
             closed = true;
             for (Slice slice : slices.values()) {
+                if (slice.holdLease != null) {
+                    slice.outstanding.putIfAbsent(slice.holdLease, 0L);
+                    slice.holdLease = null;
+                    slice.remaining = 0;
+                }
+                // this replica's estimates end with it: every slice of them goes back
+                for (String lease : slice.outstanding.keySet()) {
+                    all.add(settleInRedis(lease).get());
+                }
+                slice.outstanding.clear();
                 if (slice.remaining > 0) {
                     all.add(takeBack(slice).get());
                 }
             }
+            localHolds.clear();
         }
         try {
             CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
@@ -393,21 +560,23 @@ public final class SliceBook {
         long nanos = System.nanoTime();
         List<Supplier<CompletableFuture<Boolean>>> givingBack = null;
         synchronized (lock) {
+            if (holds != null) {
+                givingBack = keepHolds(guess, givingBack);
+            }
             for (Iterator<Slice> it = slices.values().iterator(); it.hasNext(); ) {
                 Slice slice = it.next();
                 if (slice.remaining > 0 && guess >= slice.windowEnd) {
+                    givingBack = add(givingBack, slice.holdLease != null ? retire(slice) : null);
                     slice.remaining = 0;
                 } else if (slice.remaining > 0 && nanos - slice.lastUse >= idleReturnNanos) {
                     givingBack = add(givingBack, takeBack(slice));
-                } else if (slice.remaining == 0 && slice.refilling == null
+                } else if (slice.remaining == 0 && slice.refilling == null && slice.outstanding.isEmpty()
                         && nanos - Math.max(slice.lastUse, slice.lastRefill) >= FORGET_NANOS) {
                     it.remove();
                 }
             }
         }
-        if (givingBack != null) {
-            givingBack.forEach(Supplier::get);
-        }
+        runAll(givingBack);
         long held = heldNow();
         tell(() -> listener.slicesHeld(held));
     }
@@ -426,6 +595,9 @@ public final class SliceBook {
      * the give-back, to run outside the lock.
      */
     private Supplier<CompletableFuture<Boolean>> takeBack(Slice slice) {
+        if (slice.holdLease != null) {
+            return retire(slice);
+        }
         long amount = slice.remaining;
         long window = slice.window;
         KeySpace.TagKeys tagKeys = slice.tagKeys;
@@ -455,9 +627,142 @@ public final class SliceBook {
 
     private static List<Supplier<CompletableFuture<Boolean>>> add(List<Supplier<CompletableFuture<Boolean>>> list,
                                                                  Supplier<CompletableFuture<Boolean>> task) {
+        if (task == null) {
+            return list;
+        }
         List<Supplier<CompletableFuture<Boolean>>> tasks = list == null ? new ArrayList<>() : list;
         tasks.add(task);
         return tasks;
+    }
+
+    private static void runAll(List<Supplier<CompletableFuture<Boolean>>> tasks) {
+        if (tasks != null) {
+            tasks.forEach(Supplier::get);
+        }
+    }
+
+    /**
+     * Under the lock: ends a slice of estimates. Its unused part is no longer admitted from; its lease in Redis is
+     * settled once no estimate admitted from it is outstanding (each settle or expiry of one brings that closer).
+     */
+    private Supplier<CompletableFuture<Boolean>> retire(Slice slice) {
+        String lease = slice.holdLease;
+        long unused = slice.remaining;
+        slice.holdLease = null;
+        slice.remaining = 0;
+        if (unused > 0) {
+            Limit limit = slice.limit;
+            tell(() -> listener.sliceReturned(limit, unused));
+        }
+        if (slice.outstanding.getOrDefault(lease, 0L) > 0) {
+            return null;
+        }
+        slice.outstanding.remove(lease);
+        return settleInRedis(lease);
+    }
+
+    /** Under the lock: an estimate admitted from a slice of {@code lease} is settled or expired. */
+    private Supplier<CompletableFuture<Boolean>> putBack(Slice slice, String lease, long amount) {
+        long left = slice.outstanding.merge(lease, -amount, Long::sum);
+        if (lease.equals(slice.holdLease)) {
+            slice.remaining += amount;
+            return null;
+        }
+        if (left > 0) {
+            return null;
+        }
+        slice.outstanding.remove(lease);
+        return settleInRedis(lease);
+    }
+
+    private Supplier<CompletableFuture<Boolean>> settleInRedis(String lease) {
+        Holds by = holds;
+        return () -> {
+            returns.increment();
+            return by.giveBack(lease).exceptionally(failure -> {
+                // its lease gives it back when it expires
+                LOG.debug("slice of estimates not given back: {}", failure.toString());
+                return false;
+            });
+        };
+    }
+
+    /**
+     * Under the lock: extends the Redis leases of the slices of estimates half a lease after the last extension, ends
+     * local estimates whose lease expired.
+     */
+    private List<Supplier<CompletableFuture<Boolean>>> keepHolds(long guess,
+                                                                 List<Supplier<CompletableFuture<Boolean>>> tasks) {
+        List<Supplier<CompletableFuture<Boolean>>> out = tasks;
+        for (Iterator<LocalHold> it = localHolds.values().iterator(); it.hasNext(); ) {
+            LocalHold hold = it.next();
+            if (guess >= hold.expiry) {
+                it.remove();
+                for (int k = 0; k < hold.slices.size(); k++) {
+                    out = add(out, putBack(hold.slices.get(k), hold.leases.get(k), hold.amounts.get(k)));
+                }
+            }
+        }
+        for (Slice slice : slices.values()) {
+            if ((slice.holdLease != null || !slice.outstanding.isEmpty())
+                    && guess - slice.holdExtended >= leaseMillis / 2) {
+                slice.holdExtended = guess;
+                List<String> leases = new ArrayList<>(slice.outstanding.keySet());
+                if (slice.holdLease != null && !leases.contains(slice.holdLease)) {
+                    leases.add(slice.holdLease);
+                }
+                for (String lease : leases) {
+                    out = add(out, () -> holds.extend(lease).handle((alive, failure) -> {
+                        if (Boolean.FALSE.equals(alive)) {
+                            synchronized (lock) {
+                                // Redis gave it back: nothing more to admit from it
+                                if (lease.equals(slice.holdLease)) {
+                                    slice.holdLease = null;
+                                    slice.remaining = 0;
+                                }
+                                slice.outstanding.remove(lease);
+                            }
+                        }
+                        return Boolean.TRUE.equals(alive);
+                    }));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * How slices of estimates are held in Redis: each is a reservation with a lease of its own, so that a replica that
+     * dies holds them one lease duration at most. Implemented by the store over its own calls.
+     */
+    public interface Holds {
+
+        /** Reserves {@code amount} of {@code limit}'s counter under a new lease, exactly as any reservation. */
+        CompletableFuture<ReserveResult> take(Limit limit, long amount);
+
+        /** Settles such a lease: what it holds goes back. */
+        CompletableFuture<Boolean> giveBack(String lease);
+
+        /** Extends such a lease; false when it expired. */
+        CompletableFuture<Boolean> extend(String lease);
+    }
+
+    /** Estimates one request was admitted with from slices: where each came from. Guarded by the book's lock. */
+    private static final class LocalHold {
+        final List<Slice> slices = new ArrayList<>(2);
+        final List<String> leases = new ArrayList<>(2);
+        final List<Long> amounts = new ArrayList<>(2);
+        long expiry;
+
+        LocalHold(long expiry) {
+            this.expiry = expiry;
+        }
+
+        void add(Slice slice, String lease, long amount) {
+            slices.add(slice);
+            leases.add(lease);
+            amounts.add(amount);
+        }
     }
 
     /** Under the lock: the slice of a counter, created empty. */
@@ -510,6 +815,11 @@ public final class SliceBook {
         /** When the value was read, in store time. */
         long seenAt;
         CompletableFuture<Void> refilling;
+        /** For a slice of estimates: the Redis lease it is held under, and when leases of it were last extended. */
+        String holdLease;
+        long holdExtended;
+        /** Estimates admitted from this counter's slices and not settled, by the lease of their slice. */
+        final Map<String, Long> outstanding = new HashMap<>(2);
 
         Slice(Limit limit) {
             this.limit = limit;

@@ -68,23 +68,33 @@ public final class SlotGroups {
      */
     public CompletableFuture<ReserveResult> reserve(RequestPlan plan, CounterOps ops) {
         if (!slices.mayAdmit(plan, ops)) {
-            return reserveShared(plan, ops);
+            return reserveInRedis(plan, ops);
         }
         SliceBook.Attempt attempt = slices.admit(plan, ops, true);
         if (attempt.admitted() != null) {
             return CompletableFuture.completedFuture(attempt.admitted());
         }
         if (attempt.inFlight() == null) {
-            return reserveShared(plan, ops);
+            return decideInRedis(plan, ops);
         }
         return attempt.inFlight().thenCompose(refilled -> {
             SliceBook.Attempt again = slices.admit(plan, ops, false);
             return again.admitted() != null ? CompletableFuture.completedFuture(again.admitted())
-                    : reserveShared(plan, ops);
+                    : decideInRedis(plan, ops);
         });
     }
 
-    private CompletableFuture<ReserveResult> reserveShared(RequestPlan plan, CounterOps ops) {
+    /** A leasable request this replica had no room for: Redis decides, and its estimates' slices are refilled. */
+    private CompletableFuture<ReserveResult> decideInRedis(RequestPlan plan, CounterOps ops) {
+        CompletableFuture<ReserveResult> decided = reserveInRedis(plan, ops);
+        if (ops.holdsAny()) {
+            slices.refillHolds(plan, ops);
+        }
+        return decided;
+    }
+
+    /** Decided by Redis, never from slices; the call refills the slices of the request's leased counters. */
+    public CompletableFuture<ReserveResult> reserveInRedis(RequestPlan plan, CounterOps ops) {
         ReserveResult remembered = rememberedDenial(plan, ops);
         if (remembered != null) {
             return CompletableFuture.completedFuture(remembered);
