@@ -172,7 +172,7 @@ class ConfigLoaderTest {
                         new Budget(Money.parse("0.000000001"), WindowSpec.unbounded()),
                         new Budget(Money.parse("9200000000"), WindowSpec.calendar(ResetPeriod.parse("1Q"), ZoneId.of("UTC"))),
                         new Budget(Money.parse("12.34"), WindowSpec.calendar(ResetPeriod.parse("1w"), ZoneId.of("+05:30"))),
-                        new Budget(Money.parse("7"), WindowSpec.calendar(ResetPeriod.parse("1Y"), ZoneOffset.UTC)),
+                        new Budget(Money.parse("7"), WindowSpec.calendar(ResetPeriod.parse("1Y"), ZoneOffset.UTC), true),
                         new Budget(Money.parse("3"), WindowSpec.rolling(ResetPeriod.parse("1M"),
                                 Instant.parse("2024-01-31T10:15:30.123Z")))),
                         new RateLimit(5, WindowSpec.unbounded(), 9, WindowSpec.calendar(ResetPeriod.parse("1d"),
@@ -190,7 +190,7 @@ class ConfigLoaderTest {
                                         List.of(new Budget(Money.parse("1"), rolling("12h"))),
                                         new RateLimit(100, rolling("1.5s"), 0, null))),
                         List.of(), null))
-                .user(new User("u1", List.of(), new RateLimit(10, rolling("1m"), 2, rolling("1s"), 4)))
+                .user(new User("u1", List.of(), new RateLimit(10, rolling("1m"), 2, rolling("1s"), 4, true)))
                 .user(new User("u2", List.of(), RateLimit.builder().inFlight(3).build()))
                 .modelConfig(new ModelConfig("m1", "*", null, ModelConfig.Scope.VIRTUAL_KEY, "k2",
                         List.of(new Budget(Money.parse("0.5"), rolling("1d"))), null))
@@ -353,7 +353,7 @@ class ConfigLoaderTest {
                 Arguments.of("{'users': [{'id': 'u', 'rateLimit': {'requestMax': 1, 'requestPeriod': '1m'}}]}",
                         "users[0].rateLimit.requestPeriod: unknown field (expected one of tokenMax, "
                                 + "tokenResetPeriod, tokenCalendar, tokenZone, tokenAnchor, requestMax, "
-                                + "requestResetPeriod, requestCalendar, requestZone, requestAnchor, inFlightMax)"),
+                                + "requestResetPeriod, requestCalendar, requestZone, requestAnchor, inFlightMax, leased)"),
                 // wrong types
                 Arguments.of("{'users': [{'id': 'u', 'rateLimit': {'requestMax': 'ten', 'requestResetPeriod': '1m'}}]}",
                         "users[0].rateLimit.requestMax: expected a whole number, got 'ten'"),

@@ -31,7 +31,7 @@ final class ConfigFixtures {
         return new Customer("acme", "Acme Corp", List.of(
                 Budget.calendar(Money.parse("10.50"), "1d", ZoneId.of("UTC")),
                 Budget.calendar(Money.parse("$300"), "1M", ZoneId.of("Europe/Paris"))),
-                RateLimit.builder().tokens(100_000, "1m").requests(600, "1m").inFlight(50).build());
+                RateLimit.builder().tokens(100_000, "1m").requests(600, "1m").inFlight(50).leased(true).build());
     }
 
     static Customer globex() {
@@ -60,7 +60,7 @@ final class ConfigFixtures {
                         RateLimit.builder().tokens(5_000, "30s").build()))
                 .provider(ProviderConfig.allowAll("anthropic"))
                 .provider(new ProviderConfig("mistral", Set.of(), Set.of(), List.of(), null))
-                .budget(Budget.rolling(Money.parse("1"), "1w"))
+                .budget(Budget.rolling(Money.parse("1"), "1w").leased(true))
                 .budget(Budget.calendar(Money.parse("2"), "1Q", ZoneId.of("America/New_York")))
                 .rateLimit(RateLimit.builder().requests(10, "1s").build())
                 .build();

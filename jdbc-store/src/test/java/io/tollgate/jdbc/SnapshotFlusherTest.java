@@ -130,7 +130,7 @@ class SnapshotFlusherTest {
             assertThat(Rows.config(DB.dataSource())).as("flushes never touch configuration rows").isEqualTo(configRows);
             assertThat(Rows.of(DB.dataSource(), "tollgate_budget"))
                     .contains("holder_kind=CUSTOMER, holder_id=acme, provider=, position=0, max_nanos=1234500000000, "
-                            + "window_id=none");
+                            + "window_id=none, leased=0");
             charging.set(false);
             charger.join();
         }

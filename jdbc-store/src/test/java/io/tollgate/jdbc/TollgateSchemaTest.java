@@ -27,11 +27,11 @@ class TollgateSchemaTest {
         Rows.execute(db.dataSource(), "CREATE TABLE app_orders (id BIGINT PRIMARY KEY, note VARCHAR(20))");
         Rows.execute(db.dataSource(), "INSERT INTO app_orders VALUES (1, 'kept')");
 
-        assertThat(TollgateSchema.migrate(db.dataSource())).isEqualTo(3);
+        assertThat(TollgateSchema.migrate(db.dataSource())).isEqualTo(4);
         assertThat(TollgateSchema.migrate(db.dataSource())).as("already current").isZero();
 
         assertThat(Rows.of(db.dataSource(), "app_orders")).containsExactly("id=1, note=kept");
-        assertThat(Rows.of(db.dataSource(), TollgateSchema.HISTORY_TABLE)).hasSize(4); // baseline 0, V1, V2 and V3
+        assertThat(Rows.of(db.dataSource(), TollgateSchema.HISTORY_TABLE)).hasSize(5); // baseline 0, V1, V2, V3 and V4
         assertThat(Rows.of(db.dataSource(), "tollgate_config_version")).containsExactly("id=1, version=0, updated_at=0");
         assertThat(Rows.of(db.dataSource(), "tollgate_usage_snapshot")).isEmpty();
     }

@@ -62,13 +62,13 @@ public final class ConfigCodec {
             Map<LimitKey, List<Budget>> budgets = new HashMap<>();
             for (BudgetRow row : dao.selectBudgets()) {
                 budgets.computeIfAbsent(new LimitKey(row.holderKind(), row.holderId(), row.provider()), k -> new ArrayList<>())
-                        .add(new Budget(Money.ofNanos(row.maxNanos()), window(row.windowId())));
+                        .add(new Budget(Money.ofNanos(row.maxNanos()), window(row.windowId()), row.leased()));
             }
             Map<LimitKey, RateLimit> rateLimits = new HashMap<>();
             for (RateLimitRow row : dao.selectRateLimits()) {
                 rateLimits.put(new LimitKey(row.holderKind(), row.holderId(), row.provider()), new RateLimit(row.tokenMax(),
                         window(row.tokenWindowId()), row.requestMax(), window(row.requestWindowId()),
-                        row.inFlightMax()));
+                        row.inFlightMax(), row.leased()));
             }
             Limits limits = new Limits(budgets, rateLimits);
 
@@ -393,12 +393,12 @@ public final class ConfigCodec {
             for (int i = 0; i < holderBudgets.size(); i++) {
                 Budget budget = holderBudgets.get(i);
                 budgets.add(new BudgetRow(key.holderKind(), key.holderId(), key.provider(), i, budget.max().nanos(),
-                        budget.window().id()));
+                        budget.window().id(), budget.leased()));
             }
             if (rateLimit != null) {
                 rateLimits.add(new RateLimitRow(key.holderKind(), key.holderId(), key.provider(), rateLimit.tokenMax(),
                         windowId(rateLimit.tokenWindow()), rateLimit.requestMax(), windowId(rateLimit.requestWindow()),
-                        rateLimit.inFlightMax()));
+                        rateLimit.inFlightMax(), rateLimit.leased()));
             }
         }
 

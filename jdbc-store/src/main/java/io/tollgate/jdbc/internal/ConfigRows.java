@@ -39,11 +39,14 @@ public final class ConfigRows {
 
     /** {@code provider} is empty unless {@code holderKind} is {@code PROVIDER_CONFIG}. */
     public record BudgetRow(String holderKind, String holderId, String provider, int position, long maxNanos,
-                            String windowId) {
+                            String windowId, boolean leased) {
     }
 
-    /** A window id of null (with a maximum of 0) means no limit of that kind; an in-flight maximum of 0, none. */
+    /**
+     * A window id of null (with a maximum of 0) means no limit of that kind; an in-flight maximum of 0, none;
+     * {@code leased} marks the token and request limits for leased admission.
+     */
     public record RateLimitRow(String holderKind, String holderId, String provider, long tokenMax, String tokenWindowId,
-                               long requestMax, String requestWindowId, long inFlightMax) {
+                               long requestMax, String requestWindowId, long inFlightMax, boolean leased) {
     }
 }
