@@ -10,6 +10,7 @@ import io.tollgate.WindowSpec;
 import io.tollgate.redis.testing.RedisFixture;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
+import io.tollgate.spi.CounterOps;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,6 +103,29 @@ class RedisCoalescedChargesTest {
             assertThat(join(fitting)).isEqualTo(ChargeResult.APPLIED);
             assertThat(join(store.read(List.of(TEAM, KEY)))).extracting(state -> state.used())
                     .containsExactly(Long.MAX_VALUE - 10, 5L);
+        }
+    }
+
+    @Test
+    void oneChargeSentTwiceInABatchCountsOnceAndASettleAmongPlainChargesGivesItsEstimateBackExactly() {
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder()
+                .coalesceCharges(Duration.ofMillis(50), 16))) {
+            String lease = join(store.reserve(List.of(CounterOp.hold(TEAM, 100)))).lease();
+            join(store.charge("before", List.of(CounterOp.add(TEAM, 7))));
+
+            List<CompletableFuture<ChargeResult>> batch = List.of(
+                    store.charge("twice", List.of(CounterOp.add(KEY, 1))).toCompletableFuture(),
+                    store.charge("twice", List.of(CounterOp.add(KEY, 1))).toCompletableFuture(),
+                    store.charge("plain", List.of(CounterOp.add(TEAM, 5), CounterOp.add(KEY, 2)))
+                            .toCompletableFuture(),
+                    store.charge("settles", CounterOps.of(List.of(TEAM), new long[] {30}, new long[1])
+                            .settling(lease)).toCompletableFuture(),
+                    store.charge("after", List.of(CounterOp.add(TEAM, 1))).toCompletableFuture());
+
+            assertThat(batch.stream().map(TestStores::join).toList()).containsExactly(ChargeResult.APPLIED,
+                    ChargeResult.DUPLICATE, ChargeResult.APPLIED, ChargeResult.APPLIED, ChargeResult.APPLIED);
+            assertThat(join(store.read(List.of(TEAM, KEY)))).extracting(state -> state.used())
+                    .as("7 + 5 + 30 + 1, the estimate of 100 given back; 1 + 2").containsExactly(43L, 3L);
         }
     }
 
