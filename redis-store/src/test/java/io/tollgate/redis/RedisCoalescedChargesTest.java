@@ -132,12 +132,7 @@ class RedisCoalescedChargesTest {
     /** The script calls Redis has run for charges: EVALSHA, which every charge and batch of charges is. */
     private long chargeCalls() {
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            for (String line : connection.sync().info("commandstats").split("\r?\n")) {
-                if (line.startsWith("cmdstat_evalsha:")) {
-                    return Long.parseLong(line.replaceAll("^cmdstat_evalsha:calls=(\\d+),.*", "$1"));
-                }
-            }
+            return TestStores.scriptCalls(connection.sync());
         }
-        return 0;
     }
 }

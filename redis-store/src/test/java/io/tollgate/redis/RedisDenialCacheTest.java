@@ -203,11 +203,6 @@ class RedisDenialCacheTest {
     }
 
     private long scriptCalls() {
-        for (String line : redis().info("commandstats").split("\r?\n")) {
-            if (line.startsWith("cmdstat_evalsha:")) {
-                return Long.parseLong(line.replaceAll("^cmdstat_evalsha:calls=(\\d+),.*", "$1"));
-            }
-        }
-        return 0;
+        return TestStores.scriptCalls(redis());
     }
 }

@@ -258,12 +258,7 @@ class RedisLeasedAdmissionTest {
     }
 
     private long scriptCalls() {
-        for (String line : redis().info("commandstats").split("\r?\n")) {
-            if (line.startsWith("cmdstat_evalsha:")) {
-                return Long.parseLong(line.replaceAll("^cmdstat_evalsha:calls=(\\d+),.*", "$1"));
-            }
-        }
-        return 0;
+        return TestStores.scriptCalls(redis());
     }
 
     private static String sha256(String secret) throws Exception {

@@ -31,6 +31,16 @@ final class TestStores {
         return join(store.reserve(List.of(ops)));
     }
 
+    /** The script calls ({@code EVALSHA}) a Redis counted, from {@code INFO commandstats}. */
+    static long scriptCalls(RedisCommands<String, String> redis) {
+        for (String line : redis.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:")) {
+                return Long.parseLong(line.replaceAll("^cmdstat_evalsha:calls=(\\d+),.*", "$1"));
+            }
+        }
+        return 0;
+    }
+
     static <T> T join(java.util.concurrent.CompletionStage<T> stage) {
         try {
             return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -147,8 +147,9 @@ public final class SliceBook {
                 windows[i] = window;
                 Slice slice = slice(limitPlan);
                 long need = ops.amount(i) + ops.hold(i);
+                // an estimate comes from a slice of estimates only, a taken amount never from one
                 if (need > 0 ? slice.window != window.startMillis() || slice.remaining < need
-                        || ops.hold(i) > 0 && slice.holdLease == null
+                        || (ops.hold(i) > 0) != (slice.holdLease != null)
                         : slice.seenWindow != window.startMillis() || guess - slice.seenAt > refillMillis
                                 || slice.seenUsed >= limitPlan.limit().max()) {
                     room = false;
@@ -248,16 +249,19 @@ public final class SliceBook {
                 Slice slice = slice(limitPlan);
                 Window window = limitPlan.expected(guess).window();
                 boolean current = slice.window == window.startMillis() && slice.holdLease != null;
-                if (slice.refilling != null || current && slice.remaining >= estimate) {
+                boolean takenSlice = slice.holdLease == null && slice.remaining > 0;
+                if (slice.refilling != null || takenSlice || current && slice.remaining >= estimate
+                        || estimate > Long.MAX_VALUE / MAX_SIZE) {
                     continue;
                 }
                 long lasted = nanos - slice.lastRefill;
-                slice.size = Math.max(2 * estimate, lasted < refillNanos / 2 ? 2 * slice.size
-                        : lasted > 2 * refillNanos ? slice.size / 2 : slice.size);
+                long size = lasted < refillNanos / 2 ? 2 * slice.size
+                        : lasted > 2 * refillNanos ? slice.size / 2 : slice.size;
+                slice.size = Math.min(MAX_SIZE * estimate, Math.max(2 * estimate, size));
                 slice.lastRefill = nanos;
                 // Redis caps nothing here: the share of what is left is this replica's estimate of it
                 long left = limitPlan.limit().max() - Math.max(0, slice.seenUsed);
-                long want = Math.min(Math.min(slice.size, MAX_SIZE * estimate), (long) (left * maxShare));
+                long want = Math.min(slice.size, (long) (left * maxShare));
                 if (want < 2 * estimate) {
                     continue;
                 }
@@ -327,8 +331,9 @@ public final class SliceBook {
                     continue;
                 }
                 Slice slice = slice(limitPlan);
-                if (slice.refilling != null) {
-                    // one refill at a time per counter: the one on its way brings this request's slice too
+                if (slice.refilling != null || slice.holdLease != null || !slice.outstanding.isEmpty()) {
+                    // one refill at a time per counter: the one on its way brings this request's slice too; and a
+                    // counter with slices of estimates takes no other kind
                     continue;
                 }
                 long start = limitPlan.expected(guess).window().startMillis();
@@ -364,7 +369,7 @@ public final class SliceBook {
         return (max - used) * maxShare < 1;
     }
 
-        /** Ends a refill, whatever its call did: requests waiting for it try their slices again. */
+    /** Ends a refill, whatever its call did: requests waiting for it try their slices again. */
     public void ended(Refill refill) {
         synchronized (lock) {
             for (Slice slice : refill.registered) {
