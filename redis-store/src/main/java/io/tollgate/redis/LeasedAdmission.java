@@ -10,19 +10,23 @@ import java.time.Duration;
  *
  * <p>What applies: a request limit takes slices; a token or cost limit checked without an estimate (which blocks only
  * once the counter reached its maximum) is decided from the value this replica last read of it, plus what this replica
- * charged since, read again at most every {@code refillInterval}. A request with an estimate or an in-flight limit
- * takes the shared path (one call) as without leases, and refills the slices of its request limits there.
+ * charged since, read again at most every {@code refillInterval}; a token or cost estimate comes from a slice of
+ * estimates, a reservation of its own in Redis under a lease like any other, which this replica extends while it lives
+ * (the check's lease is then this replica's own: its settle puts the estimate back into the slice). A request with an
+ * in-flight limit takes the shared path (one call) as without leases, and refills the slices of its request limits
+ * there.
  *
  * <p>Slice sizes: about this replica's use of the counter over {@code refillInterval} (doubled or halved as slices
  * run out faster or slower than that), and at most {@code maxShare} of what the counter has left, as Redis computes it
  * in the call: with less than {@code 1 / maxShare} left there is no slice at all, so near the maximum every decision
  * is exact per request again. Unused slices go back to Redis when this replica leaves a counter idle for
  * {@code idleReturn}, when a reply shows the counter near its maximum, and when the store closes; a replica that dies
- * holds its slices until the window ends.
+ * holds its request slices until the window ends and its slices of estimates one lease duration at most.
  *
  * <p>The price is bounded under-admission: at any moment a window may refuse at most what live replicas hold unused
- * (each at most {@code maxShare} of what was left when it refilled, and at most its rate times
- * {@code refillInterval}), and a dead replica's slices stay counted until its windows end.
+ * (each at most {@code maxShare} of what was left when it refilled, and about its rate times
+ * {@code refillInterval}), and a dead replica's request slices stay counted until their windows end. The values a
+ * replica reports are its own view: Redis less what it holds; other replicas' slices count as used.
  *
  * <p>Immutable and thread-safe.
  *

@@ -13,7 +13,8 @@ package io.tollgate.redis;
  * @param sharedDecisions reservations decided by a call to Redis
  * @param sliceRefills    slices taken from Redis, each with the decision of a request
  * @param sliceReturns    unused slices given back to Redis (idle, near the maximum, or at close)
- * @param slicesHeld      what this replica holds unused now, summed over its counters (requests)
+ * @param slicesHeld      what this replica holds unused now, summed over its counters in their own units (requests,
+ *                        tokens, nanodollars)
  */
 public record RedisStoreStats(long cachedDenials, long windowRetries, long restores, long localAdmissions,
                               long sharedDecisions, long sliceRefills, long sliceReturns, long slicesHeld) {
