@@ -10,8 +10,9 @@ package io.tollgate.redis;
  * @param restores       restores after data loss this replica ran
  * @param localAdmissions reservations admitted from this replica's slices (see {@link LeasedAdmission}), without a
  *                        call
- * @param sharedDecisions reservations decided by a call to Redis
- * @param sliceRefills    slices taken from Redis, each with the decision of a request
+ * @param sharedDecisions reservations of leased limits decided by a call to Redis
+ * @param sliceRefills    slices taken from Redis (of requests with the decision of a request, of estimates on their
+ *                        own)
  * @param sliceReturns    unused slices given back to Redis (idle, near the maximum, or at close)
  * @param slicesHeld      what this replica holds unused now, summed over its counters in their own units (requests,
  *                        tokens, nanodollars)
