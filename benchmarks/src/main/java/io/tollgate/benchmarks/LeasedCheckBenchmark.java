@@ -11,7 +11,14 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -33,6 +40,9 @@ import java.util.concurrent.atomic.LongAdder;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class LeasedCheckBenchmark {
 
+    /** System property naming a file to which each trial appends its script calls and admitted checks, as JSON. */
+    public static final String CALLS_OUT = "tollgate.bench.scriptCallsOut";
+
     private final LongAdder admitted = new LongAdder();
     private StoreFixture fixture;
     private RedisBackend backend;
@@ -47,11 +57,20 @@ public class LeasedCheckBenchmark {
     }
 
     @TearDown(Level.Trial)
-    public void close() {
+    public void close(BenchmarkParams params) throws IOException {
         long calls = backend.scriptCalls() - callsBefore;
         long checks = admitted.sum();
         System.out.printf("%nleased hot key, 7 levels: %,d admitted checks, %,d script calls, %.2f per 1,000%n",
                 checks, calls, checks == 0 ? 0.0 : 1_000.0 * calls / checks);
+        String out = System.getProperty(CALLS_OUT);
+        if (out != null) {
+            String line = String.format(Locale.ROOT, "{\"benchmark\": \"%s\", \"threads\": %d, \"admitted\": %d, "
+                    + "\"scriptCalls\": %d}%n", params.getBenchmark().substring(params.getBenchmark()
+                    .lastIndexOf('.', params.getBenchmark().lastIndexOf('.') - 1) + 1), params.getThreads(), checks,
+                    calls);
+            Files.writeString(Path.of(out), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        }
         fixture.close();
     }
 

@@ -78,6 +78,10 @@ public final class ResultsPage implements Callable<Integer> {
     @Option(names = "--redis-side", description = "JSON written by RedisSideTimes, for the Redis-side times.")
     Path redisSide;
 
+    @Option(names = "--script-calls", description = "JSON lines written by LeasedCheckBenchmark (system property "
+            + LeasedCheckBenchmark.CALLS_OUT + "): Redis script calls per admitted check, per trial.")
+    Path scriptCalls;
+
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
         System.exit(new CommandLine(new ResultsPage()).execute(args));
@@ -160,6 +164,7 @@ public final class ResultsPage implements Callable<Integer> {
         headline(md, results, threads);
         section(md, results, threads, StoreFixture.MEMORY, List.of(FLOOR_MEMORY), partial);
         section(md, results, threads, StoreFixture.REDIS, List.of(FLOOR_SCRIPT, BARE), partial);
+        hotKey(md, results, threads, scriptCalls == null ? List.of() : Files.readAllLines(scriptCalls));
         if (redisSide != null) {
             redisSideTimes(md, new ObjectMapper().readTree(redisSide.toFile()));
         }
@@ -223,6 +228,55 @@ public final class ResultsPage implements Callable<Integer> {
         md.append("| operation | p50 µs, ").append(fewest).append("t | × redisScript | × bare | ops/s, ").append(most)
                 .append("t | × redisScript | × bare |\n|---|---:|---:|---:|---:|---:|---:|\n").append(rows)
                 .append('\n');
+    }
+
+    /**
+     * One hot key of 7 levels with leased admission ({@link LeasedCheckBenchmark}) and with coalesced charges
+     * ({@link CoalescedChargeBenchmark}), beside the plain operations and the trivial floor of the same thread count.
+     */
+    private static void hotKey(StringBuilder md, List<Result> results, TreeSet<Integer> threads, List<String> calls)
+            throws IOException {
+        StringBuilder rows = new StringBuilder();
+        ObjectMapper json = new ObjectMapper();
+        for (int t : threads) {
+            Stat floor = stat(results, FLOOR_SCRIPT, null, 0, t);
+            for (String[] pair : new String[][] {{"LeasedCheckBenchmark", "check"},
+                    {"CoalescedChargeBenchmark", "charge"}}) {
+                Stat hot = statOf(results, pair[0], pair[1], t);
+                if (!hot.present()) {
+                    continue;
+                }
+                Stat plain = stat(results, pair[1], StoreFixture.REDIS, 7, t);
+                String perThousand = "–";
+                for (String line : calls) {
+                    JsonNode trial = line.isBlank() ? null : json.readTree(line);
+                    if (trial != null && trial.path("threads").asInt() == t
+                            && trial.path("benchmark").asText().startsWith(pair[0])) {
+                        perThousand = String.format(Locale.ROOT, "%.2f",
+                                1_000.0 * trial.path("scriptCalls").asLong() / trial.path("admitted").asLong());
+                    }
+                }
+                rows.append("| ").append(pair[0]).append('.').append(pair[1]).append(" | ").append(t).append(" | ")
+                        .append(ops(hot.opsPerSecond)).append(" | ").append(micros(hot.p50)).append(" | ")
+                        .append(micros(hot.p99)).append(" | ").append(ratio(hot.opsPerSecond, floor.opsPerSecond))
+                        .append(" | ").append(ratio(hot.p50, floor.p50)).append(" | ")
+                        .append(ratio(hot.opsPerSecond, plain.opsPerSecond)).append(" | ").append(perThousand)
+                        .append(" |\n");
+            }
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        md.append("## Hot key: leased admission and coalesced charges\n\n")
+                .append("The 7-level check with every limit leased (admitted from this replica's slices, a script "
+                        + "call only to refill them) and the 7-level charge with coalesced charges (500 µs, 16 a "
+                        + "call), against the trivial floor (`redisScript`) and the plain operation of the same run "
+                        + "and thread count. Script calls per 1,000 admitted checks are counted by Redis "
+                        + "(`INFO commandstats`) over each trial.\n\n")
+                .append("| operation | threads | ops/s | p50 µs | p99 µs | × redisScript (ops/s) | "
+                        + "× redisScript (p50) | × plain (ops/s) | script calls per 1,000 |\n"
+                        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+                .append(rows).append('\n');
     }
 
     /** The table of {@link RedisSideTimes}: server time per call of each script. */
@@ -344,6 +398,12 @@ public final class ResultsPage implements Callable<Integer> {
         ChartUtils.saveChartAsPNG(file.toFile(), chart, 960, 540);
     }
 
+    /** A benchmark of {@code benchmarkClass} by method and threads. */
+    private static Stat statOf(List<Result> results, String benchmarkClass, String method, int threads) {
+        List<Result> ofClass = results.stream().filter(r -> r.benchmarkClass.equals(benchmarkClass)).toList();
+        return stat(ofClass, method, null, 0, threads);
+    }
+
     private static Stat stat(List<Result> results, String method, String store, int levels, int threads) {
         double ops = Double.NaN;
         double p50 = Double.NaN;
@@ -436,12 +496,15 @@ public final class ResultsPage implements Callable<Integer> {
     }
 
     /** One JMH result: a benchmark method, its parameters, mode and primary metric. */
-    record Result(String method, String store, int levels, int threads, String mode, double score, String unit,
-                  Map<String, Double> percentiles, int iterations, int expectedIterations, double allocatedBytes) {
+    record Result(String benchmarkClass, String method, String store, int levels, int threads, String mode,
+                  double score, String unit, Map<String, Double> percentiles, int iterations, int expectedIterations,
+                  double allocatedBytes) {
 
         static Result of(JsonNode node) {
             String benchmark = node.path("benchmark").asText();
             String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
+            String qualifiedClass = benchmark.substring(0, benchmark.lastIndexOf('.'));
+            String benchmarkClass = qualifiedClass.substring(qualifiedClass.lastIndexOf('.') + 1);
             JsonNode params = node.path("params");
             JsonNode metric = node.path("primaryMetric");
             Map<String, Double> percentiles = new LinkedHashMap<>();
@@ -452,7 +515,7 @@ public final class ResultsPage implements Callable<Integer> {
             for (JsonNode fork : raw) {
                 iterations += fork.size();
             }
-            return new Result(method, params.path("store").asText(null), params.path("levels").asInt(0),
+            return new Result(benchmarkClass, method, params.path("store").asText(null), params.path("levels").asInt(0),
                     node.path("threads").asInt(1), node.path("mode").asText(), metric.path("score").asDouble(),
                     metric.path("scoreUnit").asText(), percentiles, iterations,
                     node.path("measurementIterations").asInt() * Math.max(1, node.path("forks").asInt()),
