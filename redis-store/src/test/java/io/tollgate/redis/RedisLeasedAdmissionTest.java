@@ -111,6 +111,46 @@ class RedisLeasedAdmissionTest {
     }
 
     @Test
+    void aReplicaHoldsAboutItsShareOfWhatIsLeftOfEveryCounterItRefillsNeverMore() throws Exception {
+        // a key spent within each second, of a customer with a minute's room: the key's slices are cut short by its
+        // maximum second after second, while each of its calls also refills the customer
+        WindowSpec second = WindowSpec.rolling(ResetPeriod.parse("1s"));
+        Limit key = new Limit(Holder.virtualKey("share"), Metric.REQUESTS, 400, second);
+        Limit customer = new Limit(Holder.customer("share"), Metric.REQUESTS, 100_000,
+                WindowSpec.rolling(ResetPeriod.parse("1m")));
+        CounterOps ops = CounterOps.of(List.of(key, customer), new long[] {1, 1}, new long[2]);
+        LeasedAdmission leases = LeasedAdmission.everyLimit().withIdleReturn(Duration.ofSeconds(30));
+        List<RedisGovernanceStore> replicas = List.of(store(leases), store(leases), store(leases), store(leases));
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                RedisGovernanceStore replica = replicas.get(t % 4);
+                workers.add(pool.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        join(replica.reserve(ops));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> worker : workers) {
+                worker.get(1, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        GovernanceStore reader = plainStore();
+        long counted = used(reader, customer);
+        for (RedisGovernanceStore replica : replicas) {
+            long held = counted - used(replica, customer);
+            System.out.printf("a replica holds %,d of the customer (max 100,000, %,d counted)%n", held, counted);
+            assertThat(held).as("what one replica holds of the customer: about 5 %% of what is left")
+                    .isLessThanOrEqualTo(2 * 5_000);
+        }
+    }
+
+    @Test
     void unusedSlicesGoBackWhenTheReplicaIdlesAndWhenItCloses() throws Exception {
         Limit limit = new Limit(Holder.virtualKey("idle"), Metric.REQUESTS, 1_000_000, HOUR);
         RedisGovernanceStore idling = store(LeasedAdmission.everyLimit().withIdleReturn(Duration.ofMillis(100)));

@@ -29,9 +29,11 @@ import java.util.function.Supplier;
  * all of them under one lock, as the in-memory store does; else its call to Redis also refills the slices of its
  * counters.
  *
- * <p>A slice's size adapts to this replica's use of it: when it ran out, doubled if it lasted less than half the refill
- * interval, halved if it lasted more than twice as long (down to none: a counter used rarely costs one call per
- * request, as without leases). A call tops up every counter of its request that holds less than half its size. Redis caps each slice to a share of the room left, so near the maximum slices shrink to nothing;
+ * <p>A slice's size (what this replica aims to hold of a counter) adapts to its use of it: when it ran out, doubled if
+ * it lasted less than half the refill interval, halved if it lasted more than twice as long (down to none: a counter
+ * used rarely costs one call per request, as without leases); and cut to what it holds when Redis gave less than
+ * asked (its share of what is left), so a replica never holds more than about {@code maxShare} of a counter's room.
+ * A call tops up every counter of its request that holds less than half its size. Redis caps each slice to a share of the room left, so near the maximum slices shrink to nothing;
  * a refill that finds no room for a slice gives back what this replica still holds of that counter.
  *
  * <p>Thread-safe: every slice is read and written under one lock, held for a few field updates.
@@ -433,6 +435,10 @@ public final class SliceBook {
                 if (taken.admitted()) {
                     took = ops.amount(i) + ops.hold(i);
                     long granted = taken.slices() == null ? 0 : taken.slices()[j];
+                    if (refill != null && granted < refill.wants[i]) {
+                        // Redis capped it at its share of what is left: holding more is not this replica's to ask
+                        slice.size = slice.remaining + granted;
+                    }
                     if (granted > 0) {
                         slice.remaining += granted;
                         slice.key = taken.windows().keys()[j];
