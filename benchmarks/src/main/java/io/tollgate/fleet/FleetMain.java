@@ -73,6 +73,11 @@ public final class FleetMain implements Callable<Integer> {
                     + "for; 0 sends as fast as the store answers, a stress test (default: ${DEFAULT-VALUE}).")
     double rate;
 
+    @Option(names = "--leases",
+            description = "Build the Redis stores with leased admission on every limit: a replica takes slices of "
+                    + "a request counter's window from Redis and admits against them without a call. Needs --redis.")
+    boolean leases;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the workload's random choices (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -127,15 +132,18 @@ public final class FleetMain implements Callable<Integer> {
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("--duration: " + duration + " must be positive");
         }
+        if (leases && redis == null) {
+            throw new IllegalArgumentException("--leases: leased admission is a Redis store's; give --redis");
+        }
         FleetConfig fleetConfig = FleetConfig.load(config);
         if (!"local".equals(redis)) {
-            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, redis, false, seed, rate),
-                    out);
+            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, redis, false, seed, rate,
+                    leases), out);
             return fleet.run();
         }
         try (RedisLauncher launcher = RedisLauncher.start()) {
             fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, launcher.uri(), true, seed,
-                    rate), out);
+                    rate, leases), out);
             return fleet.run();
         }
     }

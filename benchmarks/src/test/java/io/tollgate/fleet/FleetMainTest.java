@@ -59,7 +59,8 @@ class FleetMainTest {
     @Test
     void aStoreThatLetsTooManyThroughFailsTheRun() throws Exception {
         FleetConfig config = FleetConfig.load(null);
-        Fleet.Settings settings = new Fleet.Settings(2, 2, java.time.Duration.ofSeconds(1), config, null, false, 1, 0);
+        Fleet.Settings settings = new Fleet.Settings(2, 2, java.time.Duration.ofSeconds(1), config, null, false, 1, 0,
+                false);
 
         int code = new Fleet(settings, new PrintStream(out, true, StandardCharsets.UTF_8), new LeakyStores()).run();
 
@@ -73,6 +74,8 @@ class FleetMainTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--replicas: 0 must be at least 1");
         assertThat(run("--duration", "soon")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("\"soon\" is not a duration");
+        assertThat(run("--leases")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--leases: leased admission is a Redis store's");
     }
 
     @Test
