@@ -248,7 +248,7 @@ final class Report {
      * Prints {@code rows} in columns aligned as {@code align} says per column ({@code l} left, {@code r} right), with
      * a rule under the header when {@code rule}.
      */
-    private static void table(PrintStream out, List<String[]> rows, String align, boolean rule) {
+    static void table(PrintStream out, List<String[]> rows, String align, boolean rule) {
         int[] widths = new int[align.length()];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {

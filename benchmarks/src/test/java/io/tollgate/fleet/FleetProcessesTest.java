@@ -1,0 +1,103 @@
+package io.tollgate.fleet;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The multi-process hot-key run with leases, on a {@code redis-server} the tool starts: three replica JVMs, one of
+ * them SIGKILLed, short enough for a test and long enough for full windows before and after the kill.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FleetProcessesTest {
+
+    private static final long MAX = 500;
+    private static final int THREADS = 2;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private FleetMain.Result result;
+    private ProcessReport report;
+
+    @BeforeAll
+    void runThreeReplicaProcessesAndKillOne() {
+        result = FleetMain.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), "--redis", "local", "--leases",
+                "--processes", "3", "--threads", Integer.toString(THREADS), "--max", Long.toString(MAX),
+                "--window", "1s", "--kill-one", "--duration", "7s");
+        report = result.processes();
+    }
+
+    private String output() {
+        return out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theRunExitsWithZeroAndNoWindowAdmitsMoreThanTheMax() {
+        assertThat(result.code()).as(output()).isZero();
+        assertThat(report.violations()).as(output()).isEmpty();
+        for (ProcessReport.Window window : report.windows()) {
+            assertThat(window.admitted()).as(output()).isLessThanOrEqualTo(MAX);
+            if (window.counted() != null) {
+                assertThat(window.counted()).as(output()).isLessThanOrEqualTo(MAX);
+            }
+            if (window.counted() != null && window.full()) {
+                // Redis counts what was admitted and what the replicas hold unused
+                assertThat(window.counted()).as(output()).isGreaterThanOrEqualTo(window.admitted());
+            }
+        }
+        assertThat(output()).contains(ProcessReport.VERDICT_OK);
+    }
+
+    @Test
+    void everyFullWindowButTheKillWindowAdmitsNearlyTheMax() {
+        assertThat(report.fullWindows()).as(output()).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(report.minFullShare()).as(output()).isGreaterThanOrEqualTo(0.95);
+        // every replica admits in every full window before the kill; the killed one in none after it
+        ProcessReport.Window kill = report.killWindow();
+        for (ProcessReport.Window window : report.fullWindows()) {
+            long killed = window.admittedByReplica().get(2);
+            if (window.start() < kill.start()) {
+                assertThat(killed).as(output()).isPositive();
+            } else {
+                assertThat(killed).as(output()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void theKillWindowFallsShortByNoMoreThanTheKilledReplicaHeld() {
+        ProcessReport.Window kill = report.killWindow();
+
+        assertThat(kill).as(output()).isNotNull();
+        assertThat(report.kill().replica()).isEqualTo(2);
+        // it admitted some of the kill window before it died
+        assertThat(kill.admittedByReplica().get(2)).as(output()).isPositive();
+        assertThat(report.killUnderAdmission()).as(output()).isBetween(0L, report.killBound());
+        assertThat(report.statedBound()).isEqualTo(25);
+        assertThat(output()).containsPattern("Kill window \\d\\d:\\d\\d:\\d\\d\\.000: replica 2 SIGKILLed \\d+ ms into "
+                        + "it; admitted [\\d,]+ of max 500: under-admission \\d+")
+                .containsPattern("bound of the under-admission: [\\d,]+ published \\+ 25 \\(a slice taken since, or "
+                        + "in flight\\) \\+ 2 \\(checks decided, not yet recorded\\) = [\\d,]+: within it");
+    }
+
+    @Test
+    void theReportCountsRedisCallsPerDecisionAndPerThousandAdmitted() {
+        ProcessReport.RedisCalls calls = report.calls();
+
+        assertThat(calls).isNotNull();
+        assertThat(calls.decisions()).isPositive();
+        // most checks are answered by a replica's slices or its memory of a spent counter
+        assertThat(calls.scriptsPerDecision()).as(output()).isBetween(0.0, 0.5);
+        assertThat(calls.scriptsPerThousandAdmitted()).as(output()).isPositive();
+        assertThat(output()).contains("on the fleet's own server: exact")
+                .containsPattern("[\\d,]+ script calls \\(EVALSHA\\+EVAL\\) for [\\d,]+ decisions: 0\\.\\d{3} per "
+                        + "decision, [\\d.]+ per 1,000 admitted");
+    }
+}
