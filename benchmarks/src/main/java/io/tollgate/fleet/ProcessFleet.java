@@ -271,11 +271,13 @@ final class ProcessFleet {
             long decisions = sum(replicas, WindowCounts.DECISIONS);
             long admitted = sum(replicas, WindowCounts.ADMITTED);
             long alive = replicas.stream().filter(r -> r.process.isAlive()).count();
+            long held = replicas.stream().filter(r -> !r.killed).mapToLong(r -> r.counts.get(WindowCounts.SLICES_HELD))
+                    .sum();
             out.printf(Locale.ROOT, "[%5.1fs] checks %,7.0f/s  admitted %,7.0f/s (%5.1f %% of the max's rate)  "
-                            + "replicas alive %d  errors %d%n",
+                            + "replicas alive %d, holding %,d unused  errors %d%n",
                     (now - started) / 1e9, (decisions - decisionsBefore) / interval,
                     (admitted - admittedBefore) / interval,
-                    100 * (admitted - admittedBefore) / interval / maxPerSecond, alive,
+                    100 * (admitted - admittedBefore) / interval / maxPerSecond, alive, held,
                     sum(replicas, WindowCounts.ERRORS));
             decisionsBefore = decisions;
             admittedBefore = admitted;

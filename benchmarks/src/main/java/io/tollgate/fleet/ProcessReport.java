@@ -257,12 +257,14 @@ final class ProcessReport {
                 Math.floorDiv(kill.afterMillis(), length) * length == window.start() ? ""
                         : " (dead only after the window ended)",
                 window.admitted(), max(), under, 100.0 * under / max());
+        out.printf(Locale.ROOT, "  stated bound: what the killed replica held, each slice at most maxShare %.2f of what "
+                        + "was left, so at most %.2f x max %,d = %,d: the under-admission is %s%n", maxShare, maxShare,
+                max(), statedBound(), under <= statedBound() ? "within it" : "ABOVE it");
         out.printf(Locale.ROOT, "  the killed replica last published %,d requests held unused (over all its counters, "
-                        + "%d ms before its death); stated bound: a slice holds at most maxShare %.2f x max %,d = %,d%n",
-                kill.slicesHeld(), kill.publishedAgoMillis(), maxShare, max(), statedBound());
-        out.printf(Locale.ROOT, "  bound of the under-admission: %,d published + %,d (a slice taken since, or in "
-                        + "flight) + %d (checks decided, not yet recorded) = %,d: %s%n", kill.slicesHeld(),
-                statedBound(), settings.threads(), killBound(), under <= killBound() ? "within it" : "ABOVE it");
+                        + "%d ms before its death); with one slice taken since or in flight (%,d) and %d checks "
+                        + "decided but not recorded: %,d: the under-admission is %s%n", kill.slicesHeld(),
+                kill.publishedAgoMillis(), statedBound(), settings.threads(), killBound(),
+                under <= killBound() ? "within it" : "ABOVE it");
         if (window.counted() != null) {
             out.printf(Locale.ROOT, "  Redis counted %,d in it %d ms before its end: %,d counted and never admitted (the "
                             + "killed replica's slices of it, and checks it decided but had not recorded)%n",
