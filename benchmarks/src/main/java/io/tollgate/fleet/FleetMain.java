@@ -107,6 +107,12 @@ public final class FleetMain implements Callable<Integer> {
                     + "${DEFAULT-VALUE}).")
     Duration window;
 
+    @Option(names = "--warm-up", defaultValue = "10s", converter = DurationConverter.class,
+            description = "With --processes: how long each replica process first sends the same check of a tenant "
+                    + "of its own at the same pace, so that the run starts with compiled code (default: "
+                    + "${DEFAULT-VALUE}).")
+    Duration warmUp;
+
     @Option(names = "--kill-one",
             description = "With --processes (2 or more): SIGKILL the last replica process a tenth of the way into "
                     + "the window after " + ProcessFleet.WARM_UP_WINDOWS + " full windows, and run on with the "
@@ -182,7 +188,7 @@ public final class FleetMain implements Callable<Integer> {
         if (processes != null) {
             return runProcesses();
         }
-        for (String option : List.of("--max", "--window", "--kill-one")) {
+        for (String option : List.of("--max", "--window", "--warm-up", "--kill-one")) {
             if (given(option)) {
                 throw new IllegalArgumentException(option + ": applies to a run with --processes only");
             }
@@ -214,12 +220,15 @@ public final class FleetMain implements Callable<Integer> {
             }
         }
         HotKey hotKey = new HotKey(max, window);
+        if (warmUp.isNegative()) {
+            throw new IllegalArgumentException("--warm-up: " + warmUp + " must not be negative");
+        }
         if (killOne && processes < 2) {
             throw new IllegalArgumentException("--kill-one: needs --processes 2 or more, so that some run on");
         }
         boolean local = "local".equals(redis);
         try (RedisLauncher launcher = local ? RedisLauncher.start() : null) {
-            ProcessFleet.Settings settings = new ProcessFleet.Settings(processes, threads, duration, hotKey,
+            ProcessFleet.Settings settings = new ProcessFleet.Settings(processes, threads, duration, warmUp, hotKey,
                     local ? launcher.uri() : redis, local, leases, killOne);
             if (killOne && duration.compareTo(settings.shortestWithKill()) < 0) {
                 throw new IllegalArgumentException("--kill-one: --duration " + format(duration) + " must be at "

@@ -52,10 +52,11 @@ final class ProcessFleet {
     private static final int LOG_LINES_SHOWN = 15;
 
     /**
-     * What a run does; {@code privateRedis} says that nobody else uses the Redis at {@code redisUri}, so that its
-     * command counts are the run's alone.
+     * What a run does; {@code warmUp}: how long the replicas send the warm-up tenant's check before the run;
+     * {@code privateRedis} says that nobody else uses the Redis at {@code redisUri}, so that its command counts are
+     * the run's alone.
      */
-    record Settings(int processes, int threads, Duration duration, HotKey hotKey, String redisUri,
+    record Settings(int processes, int threads, Duration duration, Duration warmUp, HotKey hotKey, String redisUri,
                     boolean privateRedis, boolean leases, boolean killOne) {
 
         /** The shortest run with a kill: a partial window, the warm-up, the kill window, one full window, a partial. */
@@ -111,13 +112,15 @@ final class ProcessFleet {
             RedisCommands<String, String> redis = connection.sync();
             this.reader = reader;
             long firstWindow = Math.floorDiv(redisMillis(redis), windowMillis);
-            int slots = (int) ((START_TIMEOUT.plus(settings.duration()).plus(STOP_TIMEOUT).toMillis()) / windowMillis)
-                    + 16;
+            int slots = (int) (START_TIMEOUT.plus(settings.warmUp()).plus(settings.duration()).plus(STOP_TIMEOUT)
+                    .toMillis() / windowMillis) + 16;
             out.printf(Locale.ROOT, "fleet: %d replica processes x %d threads, %,.1f checks/s each (%,.0f in all, %d "
-                            + "x the max), for %s on Redis at %s (key prefix %s, %s)%n",
+                            + "x the max), for %s after a %s warm-up on a tenant of its own, on Redis at %s (key prefix "
+                            + "%s, %s)%n",
                     settings.processes(), settings.threads(), hotKey.ratePerThread(workers),
                     hotKey.ratePerThread(workers) * workers, HotKey.DEMAND_FACTOR,
-                    FleetMain.format(settings.duration()), RedisStores.redacted(settings.redisUri()), keyPrefix,
+                    FleetMain.format(settings.duration()), FleetMain.format(settings.warmUp()),
+                    RedisStores.redacted(settings.redisUri()), keyPrefix,
                     settings.leases() ? "leased admission on every limit" : "no leases");
             out.printf(Locale.ROOT, "hot key: %s requests max %,d per %s, in team %s (max %,d per %s) of customer %s "
                             + "(max %,d per %s); each check without an estimate%n",
@@ -134,7 +137,7 @@ final class ProcessFleet {
             RedisCommandStats.Counts before = firstReading(commandStats);
             if (before != null) {
                 // what one read of the hot counter costs, learnt while the replicas wait, to count the reads apart
-                readHotCounter();
+                readHotCounter(redisMillis(redis));
                 RedisCommandStats.Counts read = commandStats.read();
                 scriptsPerRead = read.since(before).scripts();
                 before = read;
@@ -205,7 +208,8 @@ final class ProcessFleet {
                 "--index", Integer.toString(index), "--threads", Integer.toString(settings.threads()),
                 "--rate", Double.toString(rate), "--max", Long.toString(settings.hotKey().max()),
                 "--window-ms", Long.toString(settings.hotKey().windowMillis()),
-                "--duration-ms", Long.toString(settings.duration().toMillis())));
+                "--duration-ms", Long.toString(settings.duration().toMillis()),
+                "--warm-up-ms", Long.toString(settings.warmUp().toMillis())));
         if (settings.leases()) {
             command.add("--leases");
         }
@@ -213,7 +217,7 @@ final class ProcessFleet {
     }
 
     private void awaitReady(List<Replica> replicas) throws InterruptedException {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        long deadline = System.nanoTime() + START_TIMEOUT.plus(settings.warmUp()).toNanos();
         for (Replica replica : replicas) {
             while (replica.counts.get(WindowCounts.STATE) < WindowCounts.READY) {
                 if (!replica.process.isAlive()) {
@@ -224,7 +228,7 @@ final class ProcessFleet {
                 if (System.nanoTime() > deadline) {
                     replica.showLog(out);
                     throw new IllegalStateException("replica " + replica.index + " was not ready within "
-                            + START_TIMEOUT.toSeconds() + " s");
+                            + START_TIMEOUT.plus(settings.warmUp()).toSeconds() + " s");
                 }
                 TimeUnit.MILLISECONDS.sleep(10);
             }
@@ -259,7 +263,7 @@ final class ProcessFleet {
                 continue;
             }
             if (now >= nextRead && now < deadline) {
-                readHotCounter();
+                readHotCounter(goAt + TimeUnit.NANOSECONDS.toMillis(now - started));
                 nextRead += TimeUnit.MILLISECONDS.toNanos(windowMillis);
                 continue;
             }
@@ -288,16 +292,30 @@ final class ProcessFleet {
         }
     }
 
-    /** How long before a window's end the hot counter is read: late enough that the window is decided. */
+    /**
+     * How long before a window's end the hot counter is read: late enough that the window is decided (at 5 times the
+     * max it fills in its first fifth), early enough that a read the busy machine delays still lands in it.
+     */
     private long readGuardMillis() {
-        return Math.min(50, settings.hotKey().windowMillis() / 10);
+        return settings.hotKey().windowMillis() / 10;
     }
 
-    /** Reads the hot counter of the current window as Redis counts it: admitted plus slices held unused. */
-    private void readHotCounter() {
+    /**
+     * Reads the hot counter of the current window as Redis counts it: admitted plus slices held unused.
+     * {@code expectedAt} is about Redis time now.
+     */
+    private void readHotCounter(long expectedAt) {
         try {
             reads++;
             CounterState state = reader.read(List.of(hotLimit)).toCompletableFuture().get(2, TimeUnit.SECONDS).get(0);
+            long expected = Math.floorDiv(expectedAt, settings.hotKey().windowMillis())
+                    * settings.hotKey().windowMillis();
+            if (state.window().startMillis() != expected) {
+                // too late for its window, too early to say what the next one counted
+                out.printf(Locale.ROOT, "fleet: the read of the hot counter near %s answered the window of %s; not "
+                        + "counted%n", ProcessReport.time(expectedAt), ProcessReport.time(state.window().startMillis()));
+                return;
+            }
             counted.put(state.window().startMillis(), state.used());
         } catch (Exception e) {
             out.println("fleet: reading the hot counter failed: " + e);

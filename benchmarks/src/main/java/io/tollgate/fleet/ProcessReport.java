@@ -280,6 +280,12 @@ final class ProcessReport {
                         + "(%.1f %%), errors %,d%n", decisions, seconds, decisions / seconds, HotKey.DEMAND_FACTOR,
                 settings.hotKey().ratePerThread(workers) * workers, admitted,
                 decisions == 0 ? 0.0 : 100.0 * admitted / decisions, total(WindowCounts.ERRORS));
+        demand(out, fullWindows().stream().filter(w -> killWindow() == null || w.start() < killWindow().start())
+                .toList(), kill == null ? "full windows" : "full windows before the kill");
+        if (kill != null) {
+            demand(out, fullWindows().stream().filter(w -> w.start() > killWindow().start()).toList(),
+                    "full windows after the kill");
+        }
         if (total(WindowCounts.OUTSIDE) > 0) {
             out.printf(Locale.ROOT, "  %,d admitted checks fell outside the windows counted%n",
                     total(WindowCounts.OUTSIDE));
@@ -289,6 +295,16 @@ final class ProcessReport {
                 total(WindowCounts.LOCAL_ADMISSIONS), total(WindowCounts.SHARED_DECISIONS),
                 total(WindowCounts.CACHED_DENIALS), total(WindowCounts.SLICE_REFILLS),
                 total(WindowCounts.SLICE_RETURNS), kill == null ? "" : " (the killed replica's as it last published)");
+    }
+
+    /** The checks decided per window over {@code windows}: the demand the replicas sent. */
+    private void demand(PrintStream out, List<Window> windows, String which) {
+        if (windows.isEmpty()) {
+            return;
+        }
+        double mean = windows.stream().mapToLong(Window::decided).average().orElse(Double.NaN);
+        out.printf(Locale.ROOT, "  %s: %,.0f checks decided per window on average, %.2f x max%n", which, mean,
+                mean / max());
     }
 
     private void redisCalls(PrintStream out) {

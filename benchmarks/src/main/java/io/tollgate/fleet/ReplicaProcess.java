@@ -29,10 +29,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * One gateway replica of a multi-process fleet run ({@link ProcessFleet} starts it): its own {@link RedisClient},
- * store and {@link BudgetResolver}, and worker threads that send the {@link HotKey} check at a steady pace. Every
+ * store and {@link BudgetResolver}, and worker threads that send the {@link HotKey} check at a steady pace, after a
+ * warm-up at the same pace on a tenant of its own. Every
  * decision is counted into the replica's {@link WindowCounts} file by the hot limit's window as the store answered it,
  * and the store's leasing stats are published there every {@value #PUBLISH_MILLIS} ms, so that the coordinator knows
  * what a replica it killed had admitted and held.
@@ -77,6 +80,9 @@ public final class ReplicaProcess implements Callable<Integer> {
     @Option(names = "--duration-ms", required = true)
     long durationMillis;
 
+    @Option(names = "--warm-up-ms", required = true)
+    long warmUpMillis;
+
     @Option(names = "--leases")
     boolean leases;
 
@@ -98,19 +104,17 @@ public final class ReplicaProcess implements Callable<Integer> {
             RedisGovernanceStore store = RedisGovernanceStore.builder(client)
                     .options(RedisStores.options(keyPrefix, duration, leases)).build();
             BudgetResolver resolver = BudgetResolver.create(store, hotKey.config());
-            CheckRequest request = HotKey.request();
-            // the first check pays for class loading before the clock runs; it is counted like any other
-            record(counts, resolver.check(request));
+            warmUp(resolver, counts);
             CountDownLatch go = new CountDownLatch(1);
-            List<Thread> workers = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                SplittableRandom random = new SplittableRandom(index * 7919L + t);
-                Thread worker = new Thread(() -> work(resolver, request, counts, random, go),
-                        "replica-" + index + "-t" + t);
-                worker.setDaemon(true);
-                workers.add(worker);
-                worker.start();
-            }
+            List<Thread> workers = startWorkers("t", random -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                pace(resolver, HotKey.request(), true, counts, random, () -> !stop.get());
+            });
             ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(task -> {
                 Thread thread = new Thread(task, "replica-" + index + "-publisher");
                 thread.setDaemon(true);
@@ -167,24 +171,47 @@ public final class ReplicaProcess implements Callable<Integer> {
         listener.start();
     }
 
-    private void work(BudgetResolver resolver, CheckRequest request, WindowCounts counts, SplittableRandom random,
-                      CountDownLatch go) {
-        try {
-            go.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /**
+     * Sends the warm-up tenant's check at the run's pace for {@code --warm-up}, so that the run starts with compiled
+     * code: a JVM that starts cold sends far less than its pace for its first seconds.
+     */
+    private void warmUp(BudgetResolver resolver, WindowCounts counts) throws InterruptedException {
+        if (warmUpMillis <= 0) {
             return;
         }
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmUpMillis);
+        List<Thread> workers = startWorkers("warm-up-t", random -> pace(resolver, HotKey.warmUpRequest(), false,
+                counts, random, () -> System.nanoTime() < until));
+        for (Thread worker : workers) {
+            worker.join();
+        }
+    }
+
+    private List<Thread> startWorkers(String name, Consumer<SplittableRandom> task) {
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            SplittableRandom random = new SplittableRandom(index * 7919L + t);
+            Thread worker = new Thread(() -> task.accept(random), "replica-" + index + "-" + name + t);
+            worker.setDaemon(true);
+            workers.add(worker);
+            worker.start();
+        }
+        return workers;
+    }
+
+    /** Sends {@code request} at the pace while {@code running}, counting its decisions when {@code counted}. */
+    private void pace(BudgetResolver resolver, CheckRequest request, boolean counted, WindowCounts counts,
+                      SplittableRandom random, BooleanSupplier running) {
         long pause = Math.round(1e9 / rate);
         // Workers start spread over one pause, so that they do not call in step.
         long nextAt = System.nanoTime() + random.nextLong(pause);
-        while (!stop.get()) {
+        while (running.getAsBoolean()) {
             long now = System.nanoTime();
-            while (nextAt > now && !stop.get()) {
+            while (nextAt > now && running.getAsBoolean()) {
                 LockSupport.parkNanos(nextAt - now);
                 now = System.nanoTime();
             }
-            if (stop.get()) {
+            if (!running.getAsBoolean()) {
                 return;
             }
             // Paced from the schedule, not from the wake-up, which comes late by the timer's slack every time: else
@@ -192,7 +219,10 @@ public final class ReplicaProcess implements Callable<Integer> {
             // catching up in a burst.
             nextAt = now - nextAt > pause ? now + pause : nextAt + pause;
             try {
-                record(counts, resolver.check(request));
+                Decision decision = resolver.check(request);
+                if (counted) {
+                    record(counts, decision);
+                }
             } catch (RuntimeException e) {
                 if (counts.get(WindowCounts.ERRORS) == 0) {
                     System.err.println("replica " + index + ": first failed check: " + e);

@@ -98,7 +98,8 @@ class FleetMainTest {
     @Test
     void theHelpNamesTheOptionsOfTheProcessFleet() {
         assertThat(run("--help")).isZero();
-        assertThat(output()).contains("--leases", "--processes=N", "--max=", "--window=", "--kill-one");
+        assertThat(output()).contains("--leases", "--processes=N", "--max=", "--window=", "--warm-up=",
+                "--kill-one");
     }
 
     @Test

@@ -30,7 +30,7 @@ class FleetProcessesTest {
         result = FleetMain.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8), "--redis", "local", "--leases",
                 "--processes", "3", "--threads", Integer.toString(THREADS), "--max", Long.toString(MAX),
-                "--window", "1s", "--kill-one", "--duration", "7s");
+                "--window", "1s", "--warm-up", "2s", "--kill-one", "--duration", "7s");
         report = result.processes();
     }
 
