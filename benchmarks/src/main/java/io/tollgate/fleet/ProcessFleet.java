@@ -115,8 +115,8 @@ final class ProcessFleet {
             int slots = (int) (START_TIMEOUT.plus(settings.warmUp()).plus(settings.duration()).plus(STOP_TIMEOUT)
                     .toMillis() / windowMillis) + 16;
             out.printf(Locale.ROOT, "fleet: %d replica processes x %d threads, %,.1f checks/s each (%,.0f in all, %d "
-                            + "x the max), for %s after a %s warm-up on a tenant of its own, on Redis at %s (key prefix "
-                            + "%s, %s)%n",
+                            + "x the max), for %s after a %s warm-up on a tenant of its own, on Redis at %s (key "
+                            + "prefix %s, %s)%n",
                     settings.processes(), settings.threads(), hotKey.ratePerThread(workers),
                     hotKey.ratePerThread(workers) * workers, HotKey.DEMAND_FACTOR,
                     FleetMain.format(settings.duration()), FleetMain.format(settings.warmUp()),
@@ -313,7 +313,8 @@ final class ProcessFleet {
             if (state.window().startMillis() != expected) {
                 // too late for its window, too early to say what the next one counted
                 out.printf(Locale.ROOT, "fleet: the read of the hot counter near %s answered the window of %s; not "
-                        + "counted%n", ProcessReport.time(expectedAt), ProcessReport.time(state.window().startMillis()));
+                                + "counted%n", ProcessReport.time(expectedAt),
+                        ProcessReport.time(state.window().startMillis()));
                 return;
             }
             counted.put(state.window().startMillis(), state.used());
@@ -357,7 +358,8 @@ final class ProcessFleet {
             return null;
         }
         try {
-            return new ProcessReport.RedisCalls(stats.read().since(before), reads * scriptsPerRead, decisions, admitted, null);
+            return new ProcessReport.RedisCalls(stats.read().since(before), reads * scriptsPerRead, decisions,
+                    admitted, null);
         } catch (RuntimeException e) {
             return new ProcessReport.RedisCalls(null, reads * scriptsPerRead, decisions, admitted, e.toString());
         }

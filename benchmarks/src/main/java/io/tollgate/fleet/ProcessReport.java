@@ -178,6 +178,11 @@ final class ProcessReport {
         return counts.stream().mapToLong(c -> c.get(slot)).sum();
     }
 
+    /** A store stat summed over the replicas, without what they did before the start (the warm-up). */
+    long sinceStart(int slot) {
+        return counts.stream().mapToLong(c -> c.sinceStart(slot)).sum();
+    }
+
     /** Prints the report and returns the exit code of the run. */
     int print(PrintStream out) {
         out.println();
@@ -257,17 +262,17 @@ final class ProcessReport {
                 Math.floorDiv(kill.afterMillis(), length) * length == window.start() ? ""
                         : " (dead only after the window ended)",
                 window.admitted(), max(), under, 100.0 * under / max());
-        out.printf(Locale.ROOT, "  stated bound: what the killed replica held, each slice at most maxShare %.2f of what "
-                        + "was left, so at most %.2f x max %,d = %,d: the under-admission is %s%n", maxShare, maxShare,
-                max(), statedBound(), under <= statedBound() ? "within it" : "ABOVE it");
+        out.printf(Locale.ROOT, "  stated bound: what the killed replica held, each slice at most maxShare %.2f of "
+                        + "what was left, so at most %.2f x max %,d = %,d: the under-admission is %s%n", maxShare,
+                maxShare, max(), statedBound(), under <= statedBound() ? "within it" : "ABOVE it");
         out.printf(Locale.ROOT, "  the killed replica last published %,d requests held unused (over all its counters, "
                         + "%d ms before its death); with one slice taken since or in flight (%,d) and %d checks "
                         + "decided but not recorded: %,d: the under-admission is %s%n", kill.slicesHeld(),
                 kill.publishedAgoMillis(), statedBound(), settings.threads(), killBound(),
                 under <= killBound() ? "within it" : "ABOVE it");
         if (window.counted() != null) {
-            out.printf(Locale.ROOT, "  Redis counted %,d in it %d ms before its end: %,d counted and never admitted (the "
-                            + "killed replica's slices of it, and checks it decided but had not recorded)%n",
+            out.printf(Locale.ROOT, "  Redis counted %,d in it %d ms before its end: %,d counted and never admitted "
+                            + "(the killed replica's slices of it, and checks it decided but had not recorded)%n",
                     window.counted(), readGuardMillis, window.counted() - window.admitted());
         }
     }
@@ -290,11 +295,12 @@ final class ProcessReport {
             out.printf(Locale.ROOT, "  %,d admitted checks fell outside the windows counted%n",
                     total(WindowCounts.OUTSIDE));
         }
-        out.printf(Locale.ROOT, "Stores: %,d checks admitted from slices without a call, %,d decided by Redis, %,d "
-                        + "denied from memory of a spent counter; %,d slices taken, %,d given back%s%n",
-                total(WindowCounts.LOCAL_ADMISSIONS), total(WindowCounts.SHARED_DECISIONS),
-                total(WindowCounts.CACHED_DENIALS), total(WindowCounts.SLICE_REFILLS),
-                total(WindowCounts.SLICE_RETURNS), kill == null ? "" : " (the killed replica's as it last published)");
+        out.printf(Locale.ROOT, "Stores since the start: %,d checks admitted from slices without a call, %,d decided "
+                        + "by Redis, %,d denied from memory of a spent counter; %,d slices taken, %,d given back%s%n",
+                sinceStart(WindowCounts.LOCAL_ADMISSIONS), sinceStart(WindowCounts.SHARED_DECISIONS),
+                sinceStart(WindowCounts.CACHED_DENIALS), sinceStart(WindowCounts.SLICE_REFILLS),
+                sinceStart(WindowCounts.SLICE_RETURNS),
+                kill == null ? "" : " (the killed replica's as it last published)");
     }
 
     /** The checks decided per window over {@code windows}: the demand the replicas sent. */

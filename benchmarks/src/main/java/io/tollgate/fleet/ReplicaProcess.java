@@ -126,6 +126,8 @@ public final class ReplicaProcess implements Callable<Integer> {
             listen(started, stopped);
             counts.set(WindowCounts.STATE, WindowCounts.READY);
             if (started.get()) {
+                publish(store, counts);
+                counts.markStart();
                 go.countDown();
                 try {
                     stopped.get(duration.toSeconds() + GRACE_SECONDS, TimeUnit.SECONDS);

@@ -47,7 +47,9 @@ final class WindowCounts {
     private static final int FIRST_WINDOW = 13;
     private static final int WINDOW_MILLIS = 14;
     private static final int WINDOW_SLOTS = 15;
-    private static final int HEADER_SLOTS = 16;
+    /** Where the store's stats at the start of the run are kept, from {@link #LOCAL_ADMISSIONS} on. */
+    private static final int AT_START = 16;
+    private static final int HEADER_SLOTS = 24;
     /** Per window: decided, then admitted. */
     private static final int PER_WINDOW = 2;
 
@@ -108,6 +110,21 @@ final class WindowCounts {
 
     void add(int slot, long delta) {
         LONGS.getAndAdd(buffer, slot * Long.BYTES, delta);
+    }
+
+    /** Keeps the store's stats as published now, so that {@link #sinceStart} leaves out the warm-up's. */
+    void markStart() {
+        for (int slot = LOCAL_ADMISSIONS; slot <= CACHED_DENIALS; slot++) {
+            set(AT_START + slot - LOCAL_ADMISSIONS, get(slot));
+        }
+    }
+
+    /** A store stat ({@link #LOCAL_ADMISSIONS} to {@link #CACHED_DENIALS}) as last published, less it at the start. */
+    long sinceStart(int slot) {
+        if (slot < LOCAL_ADMISSIONS || slot > CACHED_DENIALS) {
+            throw new IllegalArgumentException("slot " + slot + " is no store stat");
+        }
+        return get(slot) - get(AT_START + slot - LOCAL_ADMISSIONS);
     }
 
     /** One decided check of the window starting at {@code windowStart}, admitted or not. */

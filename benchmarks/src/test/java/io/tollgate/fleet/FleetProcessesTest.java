@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The multi-process hot-key run with leases, on a {@code redis-server} the tool starts: three replica JVMs, one of
@@ -89,6 +90,16 @@ class FleetProcessesTest {
                 .containsPattern("the killed replica last published [\\d,]+ requests held unused \\(over all its "
                         + "counters, \\d+ ms before its death\\); with one slice taken since or in flight \\(25\\) and "
                         + "2 checks decided but not recorded: [\\d,]+: the under-admission is within it");
+    }
+
+    @Test
+    void everyCheckSinceTheStartIsAnsweredFromASliceFromMemoryOrByRedis() {
+        long answered = report.sinceStart(WindowCounts.LOCAL_ADMISSIONS)
+                + report.sinceStart(WindowCounts.SHARED_DECISIONS) + report.sinceStart(WindowCounts.CACHED_DENIALS);
+
+        // the warm-up's are left out; the killed replica's stats are as it last published them
+        assertThat(answered).as(output()).isCloseTo(report.total(WindowCounts.DECISIONS), within(100L));
+        assertThat(report.sinceStart(WindowCounts.LOCAL_ADMISSIONS)).as(output()).isPositive();
     }
 
     @Test
