@@ -295,6 +295,11 @@ final class ProcessReport {
             out.printf(Locale.ROOT, "  %,d admitted checks fell outside the windows counted%n",
                     total(WindowCounts.OUTSIDE));
         }
+        if (!settings.leases()) {
+            out.printf(Locale.ROOT, "Stores since the start: %,d checks denied from memory of a spent counter, the "
+                    + "rest decided by Redis (no leases)%n", sinceStart(WindowCounts.CACHED_DENIALS));
+            return;
+        }
         out.printf(Locale.ROOT, "Stores since the start: %,d checks admitted from slices without a call, %,d decided "
                         + "by Redis, %,d denied from memory of a spent counter; %,d slices taken, %,d given back%s%n",
                 sinceStart(WindowCounts.LOCAL_ADMISSIONS), sinceStart(WindowCounts.SHARED_DECISIONS),
