@@ -333,8 +333,9 @@ final class ProcessFleet {
             throw new IllegalStateException("replica " + victim.index + " did not die within 10 s of SIGKILL");
         }
         long after = redisMillis(redis);
+        // a publication while the signal was on its way is the last before the death: 0 ms
         Kill kill = new Kill(victim.index, before, after, victim.counts.get(WindowCounts.SLICES_HELD),
-                localBefore - victim.counts.get(WindowCounts.PUBLISHED_AT));
+                Math.max(0, localBefore - victim.counts.get(WindowCounts.PUBLISHED_AT)));
         out.printf(Locale.ROOT, "killed replica %d (SIGKILL) at Redis time %s; it last published %,d requests held "
                         + "unused, %d ms before%n", victim.index, ProcessReport.time(before), kill.slicesHeld(),
                 kill.publishedAgoMillis());
