@@ -12,6 +12,7 @@ import io.tollgate.Reservation;
 import io.tollgate.UsageTracker;
 import io.tollgate.UsageUpdate;
 import io.tollgate.memory.InMemoryGovernanceStore;
+import io.tollgate.redis.RedisStoreStats;
 import io.tollgate.spi.CounterState;
 import io.tollgate.spi.GovernanceStore;
 import org.HdrHistogram.Histogram;
@@ -72,7 +73,7 @@ final class Fleet {
      * started), so that its command counts are the run's alone.
      */
     record Settings(int replicas, int threads, Duration duration, FleetConfig config, String redisUri,
-                    boolean privateRedis, long seed, double ratePerThread) {
+                    boolean privateRedis, long seed, double ratePerThread, boolean leases) {
     }
 
     /** One simulated gateway replica. */
@@ -99,7 +100,8 @@ final class Fleet {
         GovernanceConfig config = settings.config().config();
         Workload workload = new Workload(config, settings.config().keyWeights());
         try (Stores stores = givenStores != null ? givenStores
-                : Stores.open(settings.redisUri(), settings.replicas(), runId, settings.duration())) {
+                : Stores.open(settings.redisUri(), settings.replicas(), runId, settings.duration(),
+                        settings.leases())) {
             List<Replica> replicas = new ArrayList<>();
             for (int i = 0; i < settings.replicas(); i++) {
                 GovernanceStore store = new CountingStore(stores.store(i), storeCalls);
@@ -138,7 +140,8 @@ final class Fleet {
             }
             checkTotal.add(checkLatency.getIntervalHistogram());
             chargeTotal.add(chargeLatency.getIntervalHistogram());
-            Report.RedisCalls redisCalls = before == null ? null : redisCalls(commandStats, before, stores.cachedDenials());
+            Report.RedisCalls redisCalls = before == null ? null
+                    : redisCalls(commandStats, before, stores.cachedDenials(), stores.leasedAdmission());
             Map<Limit, CounterState> used = readUsed(stores.store(0));
             if (redisCalls != null && redisCalls.run() != null) {
                 redisCalls = redisCalls.withProbe(probe(replicas.get(0), workload, commandStats));
@@ -308,19 +311,23 @@ final class Fleet {
         }
     }
 
-    /** {@code cachedDenials}: checks the stores' denial caches answered, which never reached Redis. */
+    /**
+     * {@code cachedDenials}: checks the stores' denial caches answered, which never reached Redis; {@code leased}:
+     * what leased admission did, {@code null} without it.
+     */
     private Report.RedisCalls redisCalls(RedisCommandStats stats, RedisCommandStats.Counts before,
-                                         long cachedDenials) {
-        long reserves = storeCalls.reserves.sum() - cachedDenials;
+                                         long cachedDenials, RedisStoreStats leased) {
+        // neither a denial from memory nor an admission from a slice reaches Redis
+        long reserves = storeCalls.reserves.sum() - cachedDenials - (leased == null ? 0 : leased.localAdmissions());
         long charges = storeCalls.charges.sum();
         try {
             RedisCommandStats.Counts run = stats.read().since(before);
             return new Report.RedisCalls(settings.privateRedis(),
                     new RedisCommandStats.PerDecision(run, reserves + charges), reserves, charges, cachedDenials,
-                    null, null);
+                    leased, null, null);
         } catch (RuntimeException e) {
-            return new Report.RedisCalls(settings.privateRedis(), null, reserves, charges, cachedDenials, null,
-                    e.toString());
+            return new Report.RedisCalls(settings.privateRedis(), null, reserves, charges, cachedDenials, leased,
+                    null, e.toString());
         }
     }
 
@@ -376,11 +383,11 @@ final class Fleet {
      */
     abstract static class Stores implements AutoCloseable {
 
-        static Stores open(String redisUri, int replicas, String runId, Duration duration) {
+        static Stores open(String redisUri, int replicas, String runId, Duration duration, boolean leases) {
             if (redisUri == null) {
                 return new MemoryStores();
             }
-            return RedisStores.open(redisUri, replicas, runId, duration);
+            return RedisStores.open(redisUri, replicas, runId, duration, leases);
         }
 
         abstract GovernanceStore store(int replica);
@@ -395,6 +402,11 @@ final class Fleet {
         /** Checks the stores denied from their memory of spent counters, without a call, so far. */
         long cachedDenials() {
             return 0;
+        }
+
+        /** What leased admission did so far, summed over the replicas; {@code null} when the stores lease nothing. */
+        RedisStoreStats leasedAdmission() {
+            return null;
         }
 
         @Override

@@ -4,12 +4,15 @@ import io.tollgate.ConfigException;
 import io.tollgate.benchmarks.RedisLauncher;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
@@ -28,7 +31,14 @@ import java.util.regex.Pattern;
  * java -jar benchmarks/target/tollgate-fleet.jar --redis redis://127.0.0.1:6379 --replicas 8 --duration 30s
  * java -jar benchmarks/target/tollgate-fleet.jar --redis local --config my-config.json
  * java -jar benchmarks/target/tollgate-fleet.jar --rate 0                 # as fast as the store answers
+ * java -jar benchmarks/target/tollgate-fleet.jar --redis redis://127.0.0.1:6379 --leases --processes 4 --threads 8 \
+ *      --kill-one --duration 30s                                         # one hot key, replica processes, a SIGKILL
  * }</pre>
+ *
+ * <p>With {@code --processes}, the replicas are separate JVMs instead (see {@link ProcessFleet}) and send one hot
+ * key's check at 5 times its maximum; the report then says per window what was admitted against the maximum, the least
+ * share of it, what a window with a replica SIGKILLed ({@code --kill-one}) fell short by beside what that replica held,
+ * and the Redis calls per decision; the run fails when a window admitted more than the maximum.
  *
  * <p>Exit codes: 0 when every request limit held and no re-sent update was charged twice, 1 when a limit let too
  * many through or an update was charged twice, 2 for bad options or a bad configuration file, 3 when store calls
@@ -39,7 +49,8 @@ import java.util.regex.Pattern;
 @Command(name = "tollgate-fleet", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs simulated gateway replicas against one shared store and reports what was admitted and "
                 + "why the rest was denied, per limit what was admitted against its max, and on Redis the Redis "
-                + "calls per decision.",
+                + "calls per decision. With --processes, the replicas are separate JVMs that all check one hot key "
+                + "at 5 times its max, and the report says per window what they admitted against it.",
         footer = {"", "Exit codes: 0 every request limit held, 1 a request limit admitted more than its max in a "
                 + "window (or an update was charged twice), 2 bad options or configuration, 3 store calls failed, "
                 + "4 the run could not start."})
@@ -47,10 +58,12 @@ public final class FleetMain implements Callable<Integer> {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)");
 
-    @Option(names = "--replicas", defaultValue = "4", description = "Simulated gateway replicas (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--replicas", defaultValue = "4",
+            description = "Simulated gateway replicas, threads of this JVM (default: ${DEFAULT-VALUE}).")
     int replicas;
 
-    @Option(names = "--threads", defaultValue = "4", description = "Worker threads per replica (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", defaultValue = "4",
+            description = "Worker threads per replica or replica process (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(names = "--duration", defaultValue = "10s", converter = DurationConverter.class,
@@ -73,14 +86,52 @@ public final class FleetMain implements Callable<Integer> {
                     + "for; 0 sends as fast as the store answers, a stress test (default: ${DEFAULT-VALUE}).")
     double rate;
 
+    @Option(names = "--leases",
+            description = "Build the Redis stores with leased admission on every limit: a replica takes slices of "
+                    + "a request counter's window from Redis and admits against them without a call. Needs --redis.")
+    boolean leases;
+
+    @Option(names = "--processes", paramLabel = "N",
+            description = "Run N replica processes instead, separate JVMs each with its own Redis client and store, "
+                    + "all checking one hot key (in a team of a customer) at 5 times its --max per --window; the "
+                    + "pace per thread follows from that. Needs --redis; --replicas, --rate, --config and --seed do "
+                    + "not apply.")
+    Integer processes;
+
+    @Option(names = "--max", defaultValue = "2000",
+            description = "With --processes: the hot key's requests per window (default: ${DEFAULT-VALUE}).")
+    long max;
+
+    @Option(names = "--window", defaultValue = "1s", converter = DurationConverter.class,
+            description = "With --processes: the hot key's rolling window, at least 100ms (default: "
+                    + "${DEFAULT-VALUE}).")
+    Duration window;
+
+    @Option(names = "--warm-up", defaultValue = "10s", converter = DurationConverter.class,
+            description = "With --processes: how long each replica process first sends the same check of a tenant "
+                    + "of its own at the same pace, so that the run starts with compiled code (default: "
+                    + "${DEFAULT-VALUE}).")
+    Duration warmUp;
+
+    @Option(names = "--kill-one",
+            description = "With --processes (2 or more): SIGKILL the last replica process a tenth of the way into "
+                    + "the window after " + ProcessFleet.WARM_UP_WINDOWS + " full windows, and run on with the "
+                    + "others; the report says what that window fell short of the max beside what the killed "
+                    + "replica held.")
+    boolean killOne;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the workload's random choices (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--print-config", description = "Print the built-in example configuration and exit.")
     boolean printConfig;
 
+    @Spec
+    CommandSpec spec;
+
     private PrintStream out = System.out;
     private Fleet fleet;
+    private ProcessFleet processFleet;
 
     public static void main(String[] args) {
         System.exit(run(System.out, System.err, args));
@@ -91,8 +142,11 @@ public final class FleetMain implements Callable<Integer> {
         return execute(out, err, args).code();
     }
 
-    /** The exit code of a run and what the fleet saw, {@code null} when no fleet ran. */
-    record Result(int code, Ledger ledger) {
+    /**
+     * The exit code of a run and what the fleet saw: the ledger of a fleet of threads, the report of a fleet of
+     * processes, each {@code null} when no such fleet ran.
+     */
+    record Result(int code, Ledger ledger, ProcessReport processes) {
     }
 
     static Result execute(PrintStream out, PrintStream err, String... args) {
@@ -106,7 +160,8 @@ public final class FleetMain implements Callable<Integer> {
                     return e instanceof ConfigException || e instanceof IllegalArgumentException ? 2 : 4;
                 })
                 .execute(args);
-        return new Result(code, command.fleet == null ? null : command.fleet.ledger());
+        return new Result(code, command.fleet == null ? null : command.fleet.ledger(),
+                command.processFleet == null ? null : command.processFleet.report());
     }
 
     @Override
@@ -127,17 +182,67 @@ public final class FleetMain implements Callable<Integer> {
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("--duration: " + duration + " must be positive");
         }
+        if (leases && redis == null) {
+            throw new IllegalArgumentException("--leases: leased admission is a Redis store's; give --redis");
+        }
+        if (processes != null) {
+            return runProcesses();
+        }
+        for (String option : List.of("--max", "--window", "--warm-up", "--kill-one")) {
+            if (given(option)) {
+                throw new IllegalArgumentException(option + ": applies to a run with --processes only");
+            }
+        }
         FleetConfig fleetConfig = FleetConfig.load(config);
         if (!"local".equals(redis)) {
-            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, redis, false, seed, rate),
-                    out);
+            fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, redis, false, seed, rate,
+                    leases), out);
             return fleet.run();
         }
         try (RedisLauncher launcher = RedisLauncher.start()) {
             fleet = new Fleet(new Fleet.Settings(replicas, threads, duration, fleetConfig, launcher.uri(), true, seed,
-                    rate), out);
+                    rate, leases), out);
             return fleet.run();
         }
+    }
+
+    private int runProcesses() throws Exception {
+        if (processes < 1) {
+            throw new IllegalArgumentException("--processes: " + processes + " must be at least 1");
+        }
+        if (redis == null) {
+            throw new IllegalArgumentException("--processes: the replica processes share a Redis; give --redis");
+        }
+        for (String option : List.of("--replicas", "--rate", "--config", "--seed")) {
+            if (given(option)) {
+                throw new IllegalArgumentException(option + ": does not apply with --processes (the hot key's "
+                        + "configuration and pace follow from --max and --window)");
+            }
+        }
+        HotKey hotKey = new HotKey(max, window);
+        if (warmUp.isNegative()) {
+            throw new IllegalArgumentException("--warm-up: " + warmUp + " must not be negative");
+        }
+        if (killOne && processes < 2) {
+            throw new IllegalArgumentException("--kill-one: needs --processes 2 or more, so that some run on");
+        }
+        boolean local = "local".equals(redis);
+        try (RedisLauncher launcher = local ? RedisLauncher.start() : null) {
+            ProcessFleet.Settings settings = new ProcessFleet.Settings(processes, threads, duration, warmUp, hotKey,
+                    local ? launcher.uri() : redis, local, leases, killOne);
+            if (killOne && duration.compareTo(settings.shortestWithKill()) < 0) {
+                throw new IllegalArgumentException("--kill-one: --duration " + format(duration) + " must be at "
+                        + "least " + format(settings.shortestWithKill()) + " (" + (ProcessFleet.WARM_UP_WINDOWS + 3)
+                        + " windows: the first, partial, " + ProcessFleet.WARM_UP_WINDOWS + " to warm up, the kill "
+                        + "window and one full window after it)");
+            }
+            processFleet = new ProcessFleet(settings, out);
+            return processFleet.run();
+        }
+    }
+
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     static String format(Duration duration) {

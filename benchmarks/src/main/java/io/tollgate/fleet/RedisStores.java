@@ -3,8 +3,10 @@ package io.tollgate.fleet;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.tollgate.benchmarks.RedisBackend;
+import io.tollgate.redis.LeasedAdmission;
 import io.tollgate.redis.RedisGovernanceStore;
 import io.tollgate.redis.RedisStoreOptions;
+import io.tollgate.redis.RedisStoreStats;
 import io.tollgate.spi.GovernanceStore;
 
 import java.time.Duration;
@@ -13,30 +15,32 @@ import java.util.List;
 
 /**
  * The Redis stores of a fleet run: one {@link RedisClient} and one {@link RedisGovernanceStore} per replica, as
- * separate gateway processes would have, under a key prefix of the run's own. Closing unlinks the run's keys.
+ * separate gateway processes would have, under a key prefix of the run's own, with leased admission on every limit
+ * when the run asks for it. Closing unlinks the run's keys.
  *
  * <p>Not thread-safe to open and close; the stores themselves are thread-safe.
  */
 final class RedisStores extends Fleet.Stores {
 
+    /** The leased admission of a run with leases: every limit, the default sizes and times. */
+    static final LeasedAdmission LEASES = LeasedAdmission.everyLimit();
+
     private final String uri;
     private final String keyPrefix;
+    private final boolean leases;
     private final List<RedisClient> clients = new ArrayList<>();
     private final List<GovernanceStore> stores = new ArrayList<>();
     private RedisCommandStats commandStats;
 
-    private RedisStores(String uri, String keyPrefix) {
+    private RedisStores(String uri, String keyPrefix, boolean leases) {
         this.uri = uri;
         this.keyPrefix = keyPrefix;
+        this.leases = leases;
     }
 
-    static Fleet.Stores open(String uri, int replicas, String runId, Duration duration) {
-        RedisStoreOptions options = RedisStoreOptions.builder()
-                .keyPrefix("tollgate-fleet:" + runId)
-                // Long enough for every re-sent update of the run to be recognized, short enough to go away.
-                .idempotencyKeyLifetime(duration.plusMinutes(1))
-                .build();
-        RedisStores stores = new RedisStores(uri, options.keyPrefix());
+    static Fleet.Stores open(String uri, int replicas, String runId, Duration duration, boolean leases) {
+        RedisStoreOptions options = options(keyPrefix(runId), duration, leases);
+        RedisStores stores = new RedisStores(uri, options.keyPrefix(), leases);
         try {
             for (int i = 0; i < replicas; i++) {
                 RedisClient client = RedisClient.create(uri);
@@ -54,6 +58,23 @@ final class RedisStores extends Fleet.Stores {
         }
     }
 
+    /** The key prefix of the run {@code runId}. */
+    static String keyPrefix(String runId) {
+        return "tollgate-fleet:" + runId;
+    }
+
+    /** The options of every store of a run of {@code duration}, with leased admission on every limit or none. */
+    static RedisStoreOptions options(String keyPrefix, Duration duration, boolean leases) {
+        RedisStoreOptions.Builder options = RedisStoreOptions.builder()
+                .keyPrefix(keyPrefix)
+                // Long enough for every re-sent update of the run to be recognized, short enough to go away.
+                .idempotencyKeyLifetime(duration.plusMinutes(1));
+        if (leases) {
+            options.leasedAdmission(LEASES);
+        }
+        return options.build();
+    }
+
     @Override
     GovernanceStore store(int replica) {
         return stores.get(replica);
@@ -61,7 +82,8 @@ final class RedisStores extends Fleet.Stores {
 
     @Override
     String description() {
-        return "Redis at " + redacted(uri) + " (one client and store per replica, key prefix " + keyPrefix + ")";
+        return "Redis at " + redacted(uri) + " (one client and store per replica, key prefix " + keyPrefix
+                + (leases ? ", leased admission on every limit)" : ")");
     }
 
     /**
@@ -83,6 +105,27 @@ final class RedisStores extends Fleet.Stores {
             hits += ((RedisGovernanceStore) store).stats().cachedDenials();
         }
         return hits;
+    }
+
+    @Override
+    RedisStoreStats leasedAdmission() {
+        if (!leases) {
+            return null;
+        }
+        long local = 0;
+        long shared = 0;
+        long refills = 0;
+        long returns = 0;
+        long held = 0;
+        for (GovernanceStore store : stores) {
+            RedisStoreStats stats = ((RedisGovernanceStore) store).stats();
+            local += stats.localAdmissions();
+            shared += stats.sharedDecisions();
+            refills += stats.sliceRefills();
+            returns += stats.sliceReturns();
+            held += stats.slicesHeld();
+        }
+        return new RedisStoreStats(cachedDenials(), 0, 0, local, shared, refills, returns, held);
     }
 
     /** The URI without a password. */

@@ -3,6 +3,7 @@ package io.tollgate.fleet;
 import io.tollgate.Limit;
 import io.tollgate.Metric;
 import io.tollgate.Outcome;
+import io.tollgate.redis.RedisStoreStats;
 import io.tollgate.spi.CounterState;
 import org.HdrHistogram.Histogram;
 
@@ -30,15 +31,16 @@ final class Report {
 
     /**
      * What the run cost in Redis calls: over the whole run, and per kind of decision from the probe after it.
-     * {@code run} is {@code null} when the second reading failed ({@code failure} says why).
+     * {@code run} is {@code null} when the second reading failed ({@code failure} says why); {@code leased} is what
+     * leased admission did, {@code null} without it.
      *
      * <p>Immutable and thread-safe.
      */
     record RedisCalls(boolean exact, RedisCommandStats.PerDecision run, long checks, long charges,
-                      long cachedDenials, Probe probe, String failure) {
+                      long cachedDenials, RedisStoreStats leased, Probe probe, String failure) {
 
         RedisCalls withProbe(Probe probe) {
-            return new RedisCalls(exact, run, checks, charges, cachedDenials, probe, failure);
+            return new RedisCalls(exact, run, checks, charges, cachedDenials, leased, probe, failure);
         }
     }
 
@@ -164,6 +166,17 @@ final class Report {
         out.printf(Locale.ROOT, "  denial cache: %,d checks denied by a replica's memory of a spent counter, without "
                         + "a call (%.1f %% of %,d checks)%n", redis.cachedDenials(),
                 checks == 0 ? 0.0 : 100.0 * redis.cachedDenials() / checks, checks);
+        RedisStoreStats leased = redis.leased();
+        if (leased != null) {
+            out.printf(Locale.ROOT, "  leased admission: %,d checks admitted from a replica's slices without a call, "
+                            + "%,d decided by Redis; %,d slices taken, %,d given back, %,d requests held unused at the "
+                            + "end%n", leased.localAdmissions(), leased.sharedDecisions(), leased.sliceRefills(),
+                    leased.sliceReturns(), leased.slicesHeld());
+            long decisions = checks + leased.localAdmissions() + redis.charges();
+            out.printf(Locale.ROOT, "  every check and charge, those answered without a call included: %.3f script "
+                    + "calls per decision (%,d decisions)%n", decisions == 0 ? Double.NaN
+                    : (double) run.counts().scripts() / decisions, decisions);
+        }
         Probe probe = redis.probe();
         if (probe != null && probe.failure() != null) {
             out.println("  one at a time: not measured: " + probe.failure());
@@ -235,7 +248,7 @@ final class Report {
      * Prints {@code rows} in columns aligned as {@code align} says per column ({@code l} left, {@code r} right), with
      * a rule under the header when {@code rule}.
      */
-    private static void table(PrintStream out, List<String[]> rows, String align, boolean rule) {
+    static void table(PrintStream out, List<String[]> rows, String align, boolean rule) {
         int[] widths = new int[align.length()];
         for (String[] row : rows) {
             for (int i = 0; i < row.length; i++) {

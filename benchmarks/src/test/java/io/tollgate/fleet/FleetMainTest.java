@@ -59,7 +59,8 @@ class FleetMainTest {
     @Test
     void aStoreThatLetsTooManyThroughFailsTheRun() throws Exception {
         FleetConfig config = FleetConfig.load(null);
-        Fleet.Settings settings = new Fleet.Settings(2, 2, java.time.Duration.ofSeconds(1), config, null, false, 1, 0);
+        Fleet.Settings settings = new Fleet.Settings(2, 2, java.time.Duration.ofSeconds(1), config, null, false, 1, 0,
+                false);
 
         int code = new Fleet(settings, new PrintStream(out, true, StandardCharsets.UTF_8), new LeakyStores()).run();
 
@@ -73,6 +74,32 @@ class FleetMainTest {
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--replicas: 0 must be at least 1");
         assertThat(run("--duration", "soon")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("\"soon\" is not a duration");
+        assertThat(run("--leases")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--leases: leased admission is a Redis store's");
+    }
+
+    @Test
+    void optionsOfTheProcessFleetAreCheckedBeforeAnyProcessStarts() {
+        assertThat(run("--processes", "2")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--processes: the replica processes share a Redis");
+        assertThat(run("--max", "100")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--max: applies to a run with --processes only");
+        assertThat(run("--redis", "redis://127.0.0.1:1", "--processes", "2", "--replicas", "3")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--replicas: does not apply with --processes");
+        assertThat(run("--redis", "redis://127.0.0.1:1", "--processes", "1", "--kill-one")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--kill-one: needs --processes 2 or more");
+        assertThat(run("--redis", "redis://127.0.0.1:1", "--processes", "2", "--kill-one", "--duration", "3s"))
+                .isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--kill-one: --duration 3s must be at least 6s");
+        assertThat(run("--redis", "redis://127.0.0.1:1", "--processes", "2", "--window", "50ms")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--window: 50ms must be at least 100ms");
+    }
+
+    @Test
+    void theHelpNamesTheOptionsOfTheProcessFleet() {
+        assertThat(run("--help")).isZero();
+        assertThat(output()).contains("--leases", "--processes=N", "--max=", "--window=", "--warm-up=",
+                "--kill-one");
     }
 
     @Test

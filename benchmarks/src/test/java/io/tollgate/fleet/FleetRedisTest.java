@@ -85,6 +85,24 @@ class FleetRedisTest {
         }
     }
 
+    @Test
+    void aRunWithLeasesTakesSlicesAndStillHoldsEveryLimit() {
+        ByteArrayOutputStream leased = new ByteArrayOutputStream();
+        FleetMain.Result result = FleetMain.execute(new PrintStream(leased, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), "--redis", "local", "--leases", "--duration",
+                "2s", "--replicas", "2", "--threads", "2");
+        String text = leased.toString(StandardCharsets.UTF_8);
+
+        assertThat(result.code()).as(text + err).isZero();
+        assertThat(result.ledger().violations()).isEmpty();
+        assertThat(text).contains("leased admission on every limit", Report.VERDICT_OK)
+                // the gateway's traffic is spread over many counters, half of it with estimates: few checks find a
+                // slice with room, yet every request limit takes slices
+                .containsPattern("leased admission: [\\d,]+ checks admitted from a replica's slices without a "
+                        + "call, [1-9][\\d,]* decided by Redis; [1-9][\\d,]* slices taken")
+                .containsPattern("those answered without a call included: \\d\\.\\d{3} script calls per decision");
+    }
+
     private static long number(String digits) {
         return Long.parseLong(digits.replace(",", ""));
     }
