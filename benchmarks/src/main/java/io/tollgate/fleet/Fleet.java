@@ -115,7 +115,7 @@ final class Fleet {
                     settings.config().keyWeights().isEmpty() ? "the first keys sending the most"
                             : "weighted per key");
             RedisCommandStats commandStats = stores.commandStats();
-            RedisCommandStats.Counts before = commandStats == null ? null : firstReading(commandStats);
+            RedisCommandStats.Counts before = commandStats == null ? null : commandStats.firstReading(out);
             long started = System.nanoTime();
             long deadline = started + settings.duration().toNanos();
             List<Thread> workers = new ArrayList<>();
@@ -298,17 +298,6 @@ final class Fleet {
             }
         }
         return outcome;
-    }
-
-    /** The counts before the run, or {@code null} when the server will not tell. */
-    private RedisCommandStats.Counts firstReading(RedisCommandStats stats) {
-        try {
-            return stats.read();
-        } catch (RuntimeException e) {
-            // A managed Redis may refuse INFO; the run goes on without counting calls.
-            out.println("Redis calls will not be counted: INFO commandstats failed (" + e.getMessage() + ")");
-            return null;
-        }
     }
 
     /**

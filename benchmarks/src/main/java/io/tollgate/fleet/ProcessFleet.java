@@ -134,7 +134,7 @@ final class ProcessFleet {
                         dir.resolve("replica-" + i + ".log")));
             }
             awaitReady(replicas);
-            RedisCommandStats.Counts before = firstReading(commandStats);
+            RedisCommandStats.Counts before = commandStats.firstReading(out);
             if (before != null) {
                 // what one read of the hot counter costs, learnt while the replicas wait, to count the reads apart
                 readHotCounter(redisMillis(redis));
@@ -340,17 +340,6 @@ final class ProcessFleet {
                         + "unused, %d ms before%n", victim.index, ProcessReport.time(before), kill.slicesHeld(),
                 kill.publishedAgoMillis());
         return kill;
-    }
-
-    /** The counts before the run, or {@code null} when the server will not tell. */
-    private RedisCommandStats.Counts firstReading(RedisCommandStats stats) {
-        try {
-            return stats.read();
-        } catch (RuntimeException e) {
-            // A managed Redis may refuse INFO; the run goes on without counting calls.
-            out.println("Redis calls will not be counted: INFO commandstats failed (" + e.getMessage() + ")");
-            return null;
-        }
     }
 
     private ProcessReport.RedisCalls calls(RedisCommandStats stats, RedisCommandStats.Counts before, long decisions,

@@ -2,6 +2,7 @@ package io.tollgate.fleet;
 
 import io.lettuce.core.api.StatefulRedisConnection;
 
+import java.io.PrintStream;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -32,6 +33,19 @@ final class RedisCommandStats implements AutoCloseable {
     /** Readings on a connection that {@code connect} opens at the first reading; closing closes it. */
     RedisCommandStats(Supplier<StatefulRedisConnection<String, String>> connect) {
         this.connect = connect;
+    }
+
+    /**
+     * The counts before a run, or {@code null} when the server will not tell (a managed Redis may refuse
+     * {@code INFO}): then the run goes on without counting calls, and says so on {@code out}.
+     */
+    Counts firstReading(PrintStream out) {
+        try {
+            return read();
+        } catch (RuntimeException e) {
+            out.println("Redis calls will not be counted: INFO commandstats failed (" + e.getMessage() + ")");
+            return null;
+        }
     }
 
     /** The server's counts now; the first call connects (and throws when it cannot). */
