@@ -41,9 +41,9 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -163,9 +163,7 @@ public final class RedisGovernanceStore implements GovernanceStore {
         this.charges = new ChargeBatches(calls, options.chargeBatchWindow().toNanos(), options.chargeBatchSize());
         this.groupCalls = new GroupCalls(calls, charges, clock, restore, changes, options.leaseDuration().toMillis(),
                 options.idempotencyKeyLifetime().toMillis());
-        LeasedAdmission leased = options.leasedAdmission();
-        this.slices = new SliceBook(groupCalls, clock, leased.allLimits(), leased.refillInterval().toMillis(),
-                leased.maxShare(), leased.idleReturn().toMillis(), options.leaseDuration().toMillis(),
+        this.slices = new SliceBook(groupCalls, clock, options.leasedAdmission(), options.leaseDuration().toMillis(),
                 options.keyPrefix(), listener);
         // the slices were counted in the data that is gone
         restore.onDataLoss(loss -> slices.dropAll());

@@ -136,8 +136,8 @@ final class ReserveCall {
     /**
      * The reply: 1 admitted, 0 denied, -1 the data was lost (nothing changed), -2 the store time lay outside the
      * windows sent (nothing changed); the store time; the data epoch; each counter's value before the call; the slice
-     * each counter gave beyond the need (all zero unless slices were wanted); the keys that expired leases gave back
-     * to during the call.
+     * each counter gave beyond the need (null unless slices were wanted and the request admitted); the keys that
+     * expired leases gave back to during the call.
      */
     record Reply(int status, long now, String epoch, long[] used, long[] slices, List<String> givenBack) {
     }
@@ -152,13 +152,13 @@ final class ReserveCall {
         private long now;
         private String epoch;
         private final long[] used;
-        private final long[] slices;
+        /** Only a call that wanted slices gets them: null until the first. */
+        private long[] slices;
         private List<String> givenBack = List.of();
 
         Output(int n) {
             this.n = n;
             this.used = new long[n];
-            this.slices = new long[n];
         }
 
         @Override
@@ -166,6 +166,9 @@ final class ReserveCall {
             if (position == 0 || (position == 1 && epoch != null)) {
                 status = (int) value;
             } else if (position > n + 2) {
+                if (slices == null) {
+                    slices = new long[n];
+                }
                 slices[position - n - 3] = value;
             } else {
                 now = value;

@@ -3,6 +3,7 @@ package io.tollgate.redis.internal;
 import io.tollgate.Limit;
 import io.tollgate.Metric;
 import io.tollgate.TollgateListener;
+import io.tollgate.redis.LeasedAdmission;
 import io.tollgate.Window;
 import io.tollgate.spi.CounterOps;
 import io.tollgate.spi.CounterState;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -73,17 +75,18 @@ public final class SliceBook {
     private Holds holds;
     private boolean closed;
 
-    public SliceBook(GroupCalls calls, StoreClock clock, boolean everyLimit, long refillMillis, double maxShare,
-                     long idleReturnMillis, long leaseMillis, String storeName, TollgateListener listener) {
+    public SliceBook(GroupCalls calls, StoreClock clock, LeasedAdmission options, long leaseMillis, String storeName,
+                     TollgateListener listener) {
         this.calls = calls;
         this.leaseMillis = leaseMillis;
-        this.storeId = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+        this.storeId = Long.toHexString(ThreadLocalRandom.current().nextLong());
         this.listener = listener;
         this.clock = clock;
-        this.everyLimit = everyLimit;
+        this.everyLimit = options.allLimits();
+        this.refillMillis = options.refillInterval().toMillis();
         this.refillNanos = TimeUnit.MILLISECONDS.toNanos(refillMillis);
-        this.refillMillis = refillMillis;
-        this.maxShare = maxShare;
+        this.maxShare = options.maxShare();
+        long idleReturnMillis = options.idleReturn().toMillis();
         this.idleReturnNanos = TimeUnit.MILLISECONDS.toNanos(idleReturnMillis);
         this.share = Double.toString(maxShare);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -466,6 +469,10 @@ public final class SliceBook {
 
     /** A charge this replica applied: the remembered values of its leased counters grow by it. */
     public void charged(RequestPlan plan, CounterOps ops) {
+        if (!concerns(plan)) {
+            // a store without leased limits takes no lock on its charges
+            return;
+        }
         long guess = clock.guess();
         synchronized (lock) {
             for (int i = 0; i < ops.size(); i++) {
@@ -482,6 +489,9 @@ public final class SliceBook {
 
     /** What this replica holds unused of the counter of {@code limitPlan} in the window starting at {@code start}. */
     public long held(LimitPlan limitPlan, long start) {
+        if (!leased(limitPlan.limit())) {
+            return 0;
+        }
         synchronized (lock) {
             Slice slice = slices.get(limitPlan.keyBase());
             return slice != null && slice.window == start ? slice.remaining + slice.returning : 0;

@@ -100,20 +100,20 @@ public final class SlotGroups {
             return CompletableFuture.completedFuture(remembered);
         }
         if (!slices.concerns(plan)) {
-            return reserveGroups(plan, ops, null);
+            return reserveGroups(plan, ops, null, false);
         }
         SliceBook.Refill refill = slices.refill(plan, ops);
-        CompletableFuture<ReserveResult> decided = reserveGroups(plan, ops, refill);
+        CompletableFuture<ReserveResult> decided = reserveGroups(plan, ops, refill, true);
         if (refill != null) {
             decided.whenComplete((result, failure) -> slices.ended(refill));
         }
         return decided;
     }
 
-    private CompletableFuture<ReserveResult> reserveGroups(RequestPlan plan, CounterOps ops,
-                                                           SliceBook.Refill refill) {
+    /** The request's script calls; {@code leased} when a limit of it is, so that the replies teach the slices. */
+    private CompletableFuture<ReserveResult> reserveGroups(RequestPlan plan, CounterOps ops, SliceBook.Refill refill,
+                                                           boolean leased) {
         SlotGroup[] groups = plan.groups();
-        boolean leased = refill != null || slices.concerns(plan);
         long[] wants = refill == null ? null : refill.wants();
         String leaseName = ops.holdsAny() ? leases.newName() : "";
         if (groups.length == 1) {
