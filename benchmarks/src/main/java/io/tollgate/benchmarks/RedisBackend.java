@@ -141,6 +141,11 @@ public final class RedisBackend implements AutoCloseable {
         return commands;
     }
 
+    /** The store's own connection. */
+    StatefulRedisConnection<String, String> connection() {
+        return connection;
+    }
+
     /** One {@code PING} round trip. */
     public String ping() {
         return commands.ping();

@@ -11,11 +11,13 @@ import io.tollgate.redis.testing.RedisFixture;
 import io.tollgate.spi.ChargeResult;
 import io.tollgate.spi.CounterOp;
 import io.tollgate.spi.CounterOps;
+import io.tollgate.spi.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -25,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static io.tollgate.redis.TestStores.failureOf;
 import static io.tollgate.redis.TestStores.join;
+import static io.tollgate.redis.TestStores.reserve;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Charges of one tag coalesced into one script call: each counted once, each answered on its own. */
@@ -126,6 +129,96 @@ class RedisCoalescedChargesTest {
                     ChargeResult.DUPLICATE, ChargeResult.APPLIED, ChargeResult.APPLIED, ChargeResult.APPLIED);
             assertThat(join(store.read(List.of(TEAM, KEY)))).extracting(state -> state.used())
                     .as("7 + 5 + 30 + 1, the estimate of 100 given back; 1 + 2").containsExactly(43L, 3L);
+        }
+    }
+
+    @Test
+    void aRunWithAChargeSeenBeforeAnswersItAsADuplicateAndSendsTheOthersAgainEachCountedOnce() {
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder()
+                .coalesceCharges(Duration.ofMillis(50), 16))) {
+            List<CounterOp> ops = List.of(CounterOp.add(TEAM, 3), CounterOp.add(KEY, 1));
+            assertThat(join(store.charge("seen", ops))).isEqualTo(ChargeResult.APPLIED);
+            long callsBefore = chargeCalls();
+
+            List<CompletableFuture<ChargeResult>> batch = List.of(store.charge("new-1", ops).toCompletableFuture(),
+                    store.charge("seen", ops).toCompletableFuture(), store.charge("new-2", ops).toCompletableFuture());
+
+            assertThat(batch.stream().map(TestStores::join).toList())
+                    .containsExactly(ChargeResult.APPLIED, ChargeResult.DUPLICATE, ChargeResult.APPLIED);
+            assertThat(chargeCalls() - callsBefore).as("the run, not applied, then the two others together")
+                    .isEqualTo(2);
+            assertThat(join(store.read(List.of(TEAM, KEY)))).extracting(state -> state.used())
+                    .containsExactly(9L, 3L);
+        }
+    }
+
+    @Test
+    void anOverflowInARunTakesBackWhatTheRunAddedToItsOtherCounters() {
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder()
+                .coalesceCharges(Duration.ofMillis(50), 16))) {
+            join(store.charge("fill", List.of(CounterOp.add(TEAM, Long.MAX_VALUE - 10))));
+
+            // one run: KEY comes first, so it was added to when TEAM overflowed
+            CompletableFuture<ChargeResult> overflowing = store.charge("too-much",
+                    List.of(CounterOp.add(KEY, 1), CounterOp.add(TEAM, 11))).toCompletableFuture();
+            CompletableFuture<ChargeResult> fitting = store.charge("fits",
+                    List.of(CounterOp.add(KEY, 2), CounterOp.add(TEAM, 0))).toCompletableFuture();
+
+            assertThat(failureOf(() -> overflowing)).isInstanceOf(ArithmeticException.class);
+            assertThat(join(fitting)).isEqualTo(ChargeResult.APPLIED);
+            assertThat(join(store.read(List.of(KEY, TEAM)))).extracting(state -> state.used())
+                    .containsExactly(2L, Long.MAX_VALUE - 10);
+        }
+    }
+
+    @Test
+    void aRunCreatesItsCountersWithTheirWindowsExpiryAndAddsSumsTooLongForADoubleExactly() {
+        Limit minute = new Limit(Holder.team("m"), Metric.TOKENS, Long.MAX_VALUE,
+                WindowSpec.rolling(ResetPeriod.parse("1m")));
+        Limit large = new Limit(Holder.customer("big"), Metric.COST, Long.MAX_VALUE, HOUR);
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix("runs")
+                .coalesceCharges(Duration.ofMillis(50), 16))) {
+            List<CompletableFuture<ChargeResult>> batch = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                batch.add(store.charge("small-" + i, List.of(CounterOp.add(minute, 5))).toCompletableFuture());
+                batch.add(store.charge("large-" + i, List.of(CounterOp.add(large, 4_000_000_000_000_001L)))
+                        .toCompletableFuture());
+            }
+            assertThat(batch.stream().map(TestStores::join).toList()).containsOnly(ChargeResult.APPLIED);
+
+            assertThat(join(store.read(List.of(minute, large)))).extracting(state -> state.used())
+                    .containsExactly(15L, 12_000_000_000_000_003L);
+            try (StatefulRedisConnection<String, String> connection = client.connect()) {
+                for (String holder : List.of("team:m", "customer:big")) {
+                    List<String> keys = TestStores.scan(connection.sync(), "runs:v2:c:*" + holder + ":*");
+                    assertThat(keys).hasSize(1);
+                    assertThat(connection.sync().pttl(keys.get(0))).as(keys.get(0)).isPositive();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRunGivesBackADueLeaseFirstAndTellsTheFlusherOfTheCountersItGaveBackTo() {
+        TestClock clock = new TestClock(Instant.parse("2030-01-01T00:00:30Z"));
+        Limit held = new Limit(Holder.virtualKey("crashed"), Metric.TOKENS, 1_000, HOUR);
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().testTimeSource(clock)
+                .leaseDuration(Duration.ofSeconds(10)).coalesceCharges(Duration.ofMillis(50), 16))) {
+            assertThat(reserve(store, CounterOp.hold(held, 600)).lease()).isNotNull();
+            store.changes();
+            clock.advance(Duration.ofSeconds(11));
+
+            List<CompletableFuture<ChargeResult>> batch = List.of(
+                    store.charge("a", List.of(CounterOp.add(TEAM, 5))).toCompletableFuture(),
+                    store.charge("b", List.of(CounterOp.add(TEAM, 5))).toCompletableFuture());
+
+            assertThat(batch.stream().map(TestStores::join).toList()).containsOnly(ChargeResult.APPLIED);
+            assertThat(join(store.read(List.of(held, TEAM)))).extracting(state -> state.used())
+                    .containsExactly(0L, 10L);
+            assertThat(store.changes().counters()).anySatisfy(snapshot -> {
+                assertThat(snapshot.counter()).isEqualTo(held.counterId());
+                assertThat(snapshot.value()).isZero();
+            });
         }
     }
 

@@ -1,7 +1,7 @@
 package io.tollgate.redis.internal;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Texts of a script call (its keys, or a run of its arguments) encoded once as they go over the wire: RESP bulk
@@ -33,27 +33,67 @@ public final class Bulk {
 
     /** {@code texts[from]} to {@code texts[to - 1]}, each as one bulk string. */
     public static Bulk of(String[] texts, int from, int to) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * (to - from));
+        Encoder out = new Encoder(64 * (to - from));
         byte[] first = null;
         for (int i = from; i < to; i++) {
             byte[] utf8 = texts[i].getBytes(StandardCharsets.UTF_8);
             first = first == null ? utf8 : first;
-            out.write('$');
-            writeDecimal(out, utf8.length);
-            out.write('\r');
-            out.write('\n');
-            out.writeBytes(utf8);
-            out.write('\r');
-            out.write('\n');
+            out.bulk(utf8);
         }
-        return new Bulk(out.toByteArray(), to - from, first);
+        return new Bulk(out.bytes(), to - from, first);
     }
 
-    private static void writeDecimal(ByteArrayOutputStream out, int value) {
-        if (value >= 10) {
-            writeDecimal(out, value / 10);
+    /** {@code values} as decimal texts, each as one bulk string. */
+    static Bulk ofDecimals(long[] values) {
+        Encoder out = new Encoder(24 * values.length);
+        for (long value : values) {
+            out.bulk(Long.toString(value).getBytes(StandardCharsets.US_ASCII));
         }
-        out.write('0' + value % 10);
+        return new Bulk(out.bytes(), values.length, null);
+    }
+
+    /** A growing byte array without the locks of {@code ByteArrayOutputStream}: a call encodes on one thread. */
+    private static final class Encoder {
+        private byte[] bytes;
+        private int size;
+
+        Encoder(int capacity) {
+            bytes = new byte[Math.max(capacity, 16)];
+        }
+
+        void bulk(byte[] utf8) {
+            ensure(utf8.length + 16);
+            bytes[size++] = '$';
+            size = decimal(utf8.length);
+            bytes[size++] = '\r';
+            bytes[size++] = '\n';
+            System.arraycopy(utf8, 0, bytes, size, utf8.length);
+            size += utf8.length;
+            bytes[size++] = '\r';
+            bytes[size++] = '\n';
+        }
+
+        private int decimal(int value) {
+            int digits = 1;
+            for (int rest = value; rest >= 10; rest /= 10) {
+                digits++;
+            }
+            for (int i = size + digits - 1; i >= size; i--) {
+                bytes[i] = (byte) ('0' + value % 10);
+                value /= 10;
+            }
+            return size + digits;
+        }
+
+        private void ensure(int more) {
+            if (size + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+            }
+        }
+
+        byte[] bytes() {
+            return size == bytes.length ? bytes : Arrays.copyOf(bytes, size);
+        }
     }
 
     /** How many texts. */

@@ -8,29 +8,38 @@ import java.util.List;
 
 /**
  * Reads the reply of {@code charges.lua}, an array of one reply per charge, handing each nested reply to that charge's
- * own reader as if it had come alone, and keeping the message of a charge that failed ({@code {-3, message}}).
+ * own reader as if it had come alone, keeping the message of a charge that failed ({@code {-3, message}}) and noting
+ * the charges sent back, to go again ({@code {-4}}).
  *
  * <p>Not thread-safe: Lettuce feeds one output from one event-loop thread.
  */
 final class ChargeBatchOutput extends CommandOutput<String, String, ChargeBatchOutput> {
 
     private static final long FAILED = -3;
+    private static final long SENT_BACK = -4;
 
-    private final List<? extends ScriptOutput<?>> parts;
+    private final List<ChargeCall.Output> parts;
     private final String[] failures;
+    private final boolean[] sentBack;
     private boolean started;
     private int part = -1;
     private boolean firstElement;
 
-    ChargeBatchOutput(List<? extends ScriptOutput<?>> parts) {
+    ChargeBatchOutput(List<ChargeCall.Output> parts) {
         super(StringCodec.UTF8, null);
         this.parts = parts;
         this.failures = new String[parts.size()];
+        this.sentBack = new boolean[parts.size()];
     }
 
     /** The reader of charge {@code i}. */
-    ScriptOutput<?> part(int i) {
+    ChargeCall.Output part(int i) {
         return parts.get(i);
+    }
+
+    /** Whether charge {@code i} was not applied and is to be sent again. */
+    boolean sentBack(int i) {
+        return sentBack[i];
     }
 
     /** The error message of charge {@code i}, or null if it did not fail. */
@@ -53,6 +62,8 @@ final class ChargeBatchOutput extends CommandOutput<String, String, ChargeBatchO
     public void set(long integer) {
         if (firstElement && integer == FAILED) {
             failures[part] = "";
+        } else if (firstElement && integer == SENT_BACK) {
+            sentBack[part] = true;
         } else if (failures[part] == null) {
             parts.get(part).set(integer);
         }

@@ -3,14 +3,14 @@ package io.tollgate.redis.internal;
 import io.lettuce.core.RedisCommandExecutionException;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Sends the charges of one hash tag that arrive together in one {@code charges.lua} call: a tag's first charge opens a
@@ -18,7 +18,14 @@ import java.util.function.Supplier;
  * Each charge keeps its own idempotency key and gets its own reply, once Redis applied it: nothing is acknowledged
  * before. A batch of one goes as a plain {@code charge.lua} call. With a zero window every charge goes at once.
  *
- * <p>Thread-safe. One daemon thread sends the batches whose window ends.
+ * <p>Plain charges of the same windows go as one run: the counter keys once, the sum per counter (added up here), and
+ * per charge only its idempotency key and value, so that a run costs Redis one write per counter and one per charge.
+ * A run Redis cannot apply whole (a charge seen before, a sum that would overflow) is sent back: the charge seen
+ * before is answered as a duplicate, the others go again, in a batch the first time and then alone, where each gets
+ * its exact answer. Other charges go in the same call one by one.
+ *
+ * <p>Thread-safe. One daemon thread sends the batches whose window ends: it sleeps until the oldest open batch's
+ * deadline, which is the earliest, so that opening a batch wakes it only when none was open.
  */
 public final class ChargeBatches implements AutoCloseable {
 
@@ -26,154 +33,287 @@ public final class ChargeBatches implements AutoCloseable {
     private final long windowNanos;
     private final int maxBatch;
     private final Object lock = new Object();
-    /** The open batch of each tag; guarded by lock. */
-    private final Map<Integer, Batch> open = new HashMap<>();
-    private final ScheduledExecutorService timer;
+    /** The open batch of each tag, oldest (so first due) first; guarded by lock. */
+    private final LinkedHashMap<Integer, Batch> open = new LinkedHashMap<>();
+    /** Guarded by lock. */
+    private boolean closed;
+    /** Whether the flusher waits for a batch to open; guarded by lock. */
+    private boolean flusherIdle;
+    private final Thread flusher;
 
     public ChargeBatches(RedisCalls calls, long windowNanos, int maxBatch) {
         this.calls = calls;
         this.windowNanos = windowNanos;
         this.maxBatch = maxBatch;
-        this.timer = windowNanos == 0 ? null : Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "tollgate-redis-charge-batches");
-            thread.setDaemon(true);
-            return thread;
-        });
+        if (windowNanos == 0) {
+            flusher = null;
+        } else {
+            flusher = new Thread(this::flushDueBatches, "tollgate-redis-charge-batches");
+            flusher.setDaemon(true);
+            flusher.start();
+        }
     }
 
-    /** Sends one charge of {@code tag}, alone or with others of the same tag; its own reply, or its own failure. */
-    public <T> CompletableFuture<T> send(int tag, Bulk[] keys, Bulk[] args, Supplier<? extends ScriptOutput<T>> output) {
-        if (timer == null) {
-            return calls.script(LuaScript.CHARGE, keys, args, output, "charge");
+    /** Sends one charge, alone or with others of its tag; its own reply, or its own failure. */
+    CompletableFuture<ChargeCall.Reply> send(ChargeCall call) {
+        if (flusher == null) {
+            return alone(call);
         }
-        Charge<T> charge = new Charge<>(keys, args, output);
+        Charge charge = new Charge(call);
+        enqueue(charge);
+        return charge.reply;
+    }
+
+    private void enqueue(Charge charge) {
+        int tag = charge.call.group().tag();
         Batch full = null;
+        boolean closedNow;
         synchronized (lock) {
-            Batch batch = open.get(tag);
-            if (batch == null) {
-                batch = new Batch();
-                open.put(tag, batch);
-                Batch opened = batch;
-                timer.schedule(() -> windowEnded(tag, opened), windowNanos, TimeUnit.NANOSECONDS);
-            }
-            batch.charges.add(charge);
-            if (batch.charges.size() >= maxBatch) {
-                open.remove(tag);
-                full = batch;
+            closedNow = closed;
+            if (!closedNow) {
+                Batch batch = open.get(tag);
+                if (batch == null) {
+                    batch = new Batch(System.nanoTime() + windowNanos);
+                    open.put(tag, batch);
+                    if (flusherIdle) {
+                        lock.notify();
+                    }
+                }
+                batch.charges.add(charge);
+                if (batch.charges.size() >= maxBatch) {
+                    open.remove(tag);
+                    full = batch;
+                }
             }
         }
         if (full != null) {
             full.send();
+        } else if (closedNow) {
+            sendAlone(charge);
         }
-        return charge.reply;
     }
 
-    private void windowEnded(int tag, Batch batch) {
-        synchronized (lock) {
-            if (!open.remove(tag, batch)) {
-                return;
+    private CompletableFuture<ChargeCall.Reply> alone(ChargeCall call) {
+        return calls.script(LuaScript.CHARGE, call.keys(), call.args(), call::output, "charge");
+    }
+
+    private void sendAlone(Charge charge) {
+        alone(charge.call).whenComplete((reply, failure) -> {
+            if (failure != null) {
+                charge.reply.completeExceptionally(failure);
+            } else {
+                charge.reply.complete(reply);
+            }
+        });
+    }
+
+    private void flushDueBatches() {
+        while (true) {
+            Batch due = null;
+            long wait;
+            synchronized (lock) {
+                while (!closed && open.isEmpty()) {
+                    flusherIdle = true;
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    } finally {
+                        flusherIdle = false;
+                    }
+                }
+                if (closed) {
+                    return;
+                }
+                Map.Entry<Integer, Batch> oldest = open.entrySet().iterator().next();
+                wait = oldest.getValue().deadline - System.nanoTime();
+                if (wait <= 0) {
+                    open.remove(oldest.getKey());
+                    due = oldest.getValue();
+                }
+            }
+            if (due != null) {
+                due.send();
+            } else {
+                // a batch opened meanwhile is due later; one sent meanwhile leaves the next oldest
+                LockSupport.parkNanos(this, wait);
             }
         }
-        batch.send();
     }
 
     @Override
     public void close() {
-        if (timer == null) {
+        if (flusher == null) {
             return;
         }
         List<Batch> left;
         synchronized (lock) {
+            closed = true;
             left = new ArrayList<>(open.values());
             open.clear();
+            lock.notifyAll();
         }
-        timer.shutdownNow();
+        LockSupport.unpark(flusher);
         // what was waiting for its window goes now, rather than never
         left.forEach(Batch::send);
     }
 
     /** One charge waiting in a batch. */
-    private static final class Charge<T> {
-        final Bulk[] keys;
-        final Bulk[] args;
-        final Supplier<? extends ScriptOutput<T>> output;
-        final CompletableFuture<T> reply = new CompletableFuture<>();
+    private static final class Charge {
+        final ChargeCall call;
+        final CompletableFuture<ChargeCall.Reply> reply = new CompletableFuture<>();
+        /** Whether a run sent it back once already: the next time it goes alone, so that it surely gets an answer. */
+        boolean sentBack;
 
-        Charge(Bulk[] keys, Bulk[] args, Supplier<? extends ScriptOutput<T>> output) {
-            this.keys = keys;
-            this.args = args;
-            this.output = output;
+        Charge(ChargeCall call) {
+            this.call = call;
+        }
+    }
+
+    /** Plain charges of one batch to the same windows with the same time argument, and what they add to each counter. */
+    private static final class Run {
+        final SlotGroup.Windows windows;
+        final String timeArg;
+        final List<Charge> charges = new ArrayList<>();
+        final long[] sums;
+
+        Run(ChargeCall first) {
+            this.windows = first.windows();
+            this.timeArg = first.timeArg();
+            this.sums = new long[first.group().size()];
         }
 
-        @SuppressWarnings("unchecked")
-        void answered(ChargeBatchOutput batch, int i, RedisCalls calls) {
-            String failure = batch.failure(i);
-            if (failure != null) {
-                reply.completeExceptionally(calls.translate(new RedisCommandExecutionException(failure), "charge"));
-            } else {
-                reply.complete((T) batch.part(i).get());
+        /** Whether {@code call} goes to the same counters in the same windows (plans of equal lists are equal). */
+        boolean holds(ChargeCall call) {
+            SlotGroup.Windows other = call.windows();
+            return call.timeArg().equals(timeArg) && (other == windows || other.lo() == windows.lo()
+                    && other.hi() == windows.hi() && Arrays.equals(other.keys(), windows.keys())
+                    && Arrays.equals(other.expiries(), windows.expiries()));
+        }
+
+        /** Adds the charge, or refuses it (false) when a sum would pass a long: such a charge goes one by one. */
+        boolean add(Charge charge) {
+            for (int j = 0; j < sums.length; j++) {
+                if (charge.call.amount(j) > Long.MAX_VALUE - sums[j]) {
+                    return false;
+                }
             }
+            for (int j = 0; j < sums.length; j++) {
+                sums[j] += charge.call.amount(j);
+            }
+            charges.add(charge);
+            return true;
         }
     }
 
     /** The charges of one tag that go together. Not thread-safe: filled under the lock, sent once. */
     private final class Batch {
-        final List<Charge<?>> charges = new ArrayList<>();
+        final long deadline;
+        final List<Charge> charges = new ArrayList<>();
+
+        Batch(long deadline) {
+            this.deadline = deadline;
+        }
 
         void send() {
             if (charges.size() == 1) {
                 sendAlone(charges.get(0));
                 return;
             }
+            List<Run> runs = new ArrayList<>();
+            List<Charge> oneByOne = new ArrayList<>();
+            Set<String> inRuns = new HashSet<>();
+            for (Charge charge : charges) {
+                // a charge sent twice goes one by one the second time, after the first was applied
+                if (!charge.call.plain() || !inRuns.add(charge.call.idempotencyKey())
+                        || !runOf(runs, charge.call).add(charge)) {
+                    oneByOne.add(charge);
+                }
+            }
+            runs.removeIf(run -> run.charges.isEmpty());
+            // the reply answers the runs' charges first, in order, then the others
+            List<Charge> ordered = new ArrayList<>(charges.size());
+            KeySpace.TagKeys tagKeys = charges.get(0).call.group().tagKeys();
             List<Bulk> keys = new ArrayList<>();
             List<Bulk> args = new ArrayList<>();
-            String[] head = new String[1 + 2 * charges.size()];
-            head[0] = Integer.toString(charges.size());
-            for (int c = 0; c < charges.size(); c++) {
-                Charge<?> charge = charges.get(c);
+            keys.add(Bulk.of(tagKeys.epoch(), tagKeys.leases(), tagKeys.leaseDue()));
+            args.add(Bulk.of(Integer.toString(runs.size()), Integer.toString(oneByOne.size()),
+                    charges.get(0).call.lifetimeArg()));
+            for (Run run : runs) {
+                int c = run.charges.size();
+                String[] idempotencyKeys = new String[c];
+                String[] values = new String[c];
+                for (int i = 0; i < c; i++) {
+                    ChargeCall call = run.charges.get(i).call;
+                    idempotencyKeys[i] = call.idempotencyKey();
+                    values[i] = call.value();
+                }
+                keys.add(run.windows.sentKeys());
+                keys.add(Bulk.of(idempotencyKeys));
+                args.add(Bulk.of(run.timeArg, run.windows.loArg(), run.windows.hiArg(),
+                        Integer.toString(run.sums.length), Integer.toString(c)));
+                args.add(Bulk.ofDecimals(run.sums));
+                args.add(Bulk.of(run.windows.expiries()));
+                args.add(Bulk.of(values));
+                ordered.addAll(run.charges);
+            }
+            for (Charge charge : oneByOne) {
                 int keyCount = 0;
-                for (Bulk part : charge.keys) {
+                for (Bulk part : charge.call.keys()) {
                     keys.add(part);
                     keyCount += part.count();
                 }
                 int argCount = 0;
-                for (Bulk part : charge.args) {
-                    args.add(part);
+                for (Bulk part : charge.call.args()) {
                     argCount += part.count();
                 }
-                head[1 + 2 * c] = Integer.toString(keyCount);
-                head[2 + 2 * c] = Integer.toString(argCount);
+                args.add(Bulk.of(Integer.toString(keyCount), Integer.toString(argCount)));
+                args.addAll(List.of(charge.call.args()));
+                ordered.add(charge);
             }
-            args.add(0, Bulk.of(head));
-            calls.script(LuaScript.CHARGES, keys.toArray(Bulk[]::new), args.toArray(Bulk[]::new), this::output,
-                    "charge").whenComplete((batch, failure) -> {
-                        for (int c = 0; c < charges.size(); c++) {
-                            if (failure != null) {
-                                charges.get(c).reply.completeExceptionally(failure);
-                            } else {
-                                charges.get(c).answered(batch, c, calls);
-                            }
+            calls.script(LuaScript.CHARGES, keys.toArray(Bulk[]::new), args.toArray(Bulk[]::new),
+                    () -> output(ordered), "charge").whenComplete((batch, failure) -> {
+                        for (int c = 0; c < ordered.size(); c++) {
+                            answer(ordered.get(c), batch, c, failure);
                         }
                     });
         }
 
-        private ChargeBatchOutput output() {
-            List<ScriptOutput<?>> parts = new ArrayList<>(charges.size());
-            for (Charge<?> charge : charges) {
-                parts.add(charge.output.get());
+        private Run runOf(List<Run> runs, ChargeCall call) {
+            for (Run run : runs) {
+                if (run.holds(call)) {
+                    return run;
+                }
+            }
+            Run run = new Run(call);
+            runs.add(run);
+            return run;
+        }
+
+        private void answer(Charge charge, ChargeBatchOutput batch, int c, Throwable failure) {
+            if (failure != null) {
+                charge.reply.completeExceptionally(failure);
+            } else if (batch.sentBack(c)) {
+                if (charge.sentBack) {
+                    sendAlone(charge);
+                } else {
+                    charge.sentBack = true;
+                    enqueue(charge);
+                }
+            } else if (batch.failure(c) != null) {
+                charge.reply.completeExceptionally(
+                        calls.translate(new RedisCommandExecutionException(batch.failure(c)), "charge"));
+            } else {
+                charge.reply.complete(batch.part(c).get());
+            }
+        }
+
+        private ChargeBatchOutput output(List<Charge> ordered) {
+            List<ChargeCall.Output> parts = new ArrayList<>(ordered.size());
+            for (Charge charge : ordered) {
+                parts.add(charge.call.output());
             }
             return new ChargeBatchOutput(parts);
-        }
-
-        private <T> void sendAlone(Charge<T> charge) {
-            calls.script(LuaScript.CHARGE, charge.keys, charge.args, charge.output, "charge")
-                    .whenComplete((reply, failure) -> {
-                        if (failure != null) {
-                            charge.reply.completeExceptionally(failure);
-                        } else {
-                            charge.reply.complete(reply);
-                        }
-                    });
         }
     }
 }

@@ -8,34 +8,44 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The arguments of {@code charge.lua} for one slot group, and its reply. A charge's amounts differ from call to
+ * A charge of one slot group, as {@code charge.lua} takes it, and its reply. A charge's amounts differ from call to
  * call, so its arguments are built per call: the counters with something to add, and those a settled lease gives
- * back to (the same key when the window did not roll since the check).
+ * back to (the same key when the window did not roll since the check). A plain charge (nothing to settle, no details
+ * asked) may also go merged with others of its windows in one {@code charges.lua} call (see {@link ChargeBatches}),
+ * so its arguments for a call of its own are built only when it goes alone.
+ *
+ * <p>Thread-safe: immutable but for the arguments of a plain charge, built at most once and published safely.
  */
 final class ChargeCall {
 
     private static final int HEAD_ARGS = 7;
 
-    /** The keys, window starts included, the call changes, with what it adds and gives back to each. */
-    private final Bulk[] keys;
-    private final Bulk[] args;
+    private final SlotGroup group;
+    private final SlotGroup.Windows windows;
+    private final LeaseEntries.Entry settle;
     private final String idempotencyKey;
-    private final String settledLease;
-    private final List<String> counterKeys;
-    private final long[] adds;
-    private final long[] releases;
+    private final String value;
     private final boolean details;
+    private final String lifetimeArg;
+    private final String timeArg;
+    /** What the charge adds to each counter of the group's windows, in the group's order. */
+    private final long[] amounts;
+    private volatile Alone alone;
 
-    private ChargeCall(Bulk[] keys, Bulk[] args, String idempotencyKey, String settledLease, List<String> counterKeys,
-                       long[] adds, long[] releases, boolean details) {
-        this.keys = keys;
-        this.args = args;
+    private ChargeCall(SlotGroup group, SlotGroup.Windows windows, LeaseEntries.Entry settle, String idempotencyKey,
+                       String value, boolean details, String lifetimeArg, String timeArg, long[] amounts) {
+        this.group = group;
+        this.windows = windows;
+        this.settle = settle;
         this.idempotencyKey = idempotencyKey;
-        this.settledLease = settledLease;
-        this.counterKeys = counterKeys;
-        this.adds = adds;
-        this.releases = releases;
+        this.value = value;
         this.details = details;
+        this.lifetimeArg = lifetimeArg;
+        this.timeArg = timeArg;
+        this.amounts = amounts;
+        if (!plain()) {
+            alone = alone();
+        }
     }
 
     /**
@@ -48,57 +58,149 @@ final class ChargeCall {
     static ChargeCall build(SlotGroup group, SlotGroup.Windows windows, CounterOps ops, LeaseEntries.Entry settle,
                             String idempotencyKey, String value, boolean details, String lifetimeArg,
                             String timeArg) {
-        int n = group.size();
-        List<String> counterKeys = new ArrayList<>(n + (settle == null ? 0 : settle.keys().length));
-        List<Long> adds = new ArrayList<>(counterKeys.size());
-        List<String> expiries = new ArrayList<>(n);
-        for (int j = 0; j < n; j++) {
-            long add = ops.amount(group.index(j));
-            if (add > 0) {
-                counterKeys.add(windows.keys()[j]);
-                adds.add(add);
-                expiries.add(windows.expiries()[j]);
-            }
+        long[] amounts = new long[group.size()];
+        for (int j = 0; j < amounts.length; j++) {
+            amounts[j] = ops.amount(group.index(j));
         }
-        long[] releases = new long[counterKeys.size() + (settle == null ? 0 : settle.keys().length)];
-        if (settle != null) {
-            for (int k = 0; k < settle.keys().length; k++) {
-                String key = settle.keys()[k];
-                int at = counterKeys.indexOf(key);
-                if (at < 0) {
-                    at = counterKeys.size();
-                    counterKeys.add(key);
-                    adds.add(0L);
-                    expiries.add("");
+        return new ChargeCall(group, windows, settle, group.tagKeys().idempotency(idempotencyKey), value, details,
+                lifetimeArg, timeArg, amounts);
+    }
+
+    /** Whether the charge may go merged with others: it settles nothing and asks for no details. */
+    boolean plain() {
+        return settle == null && !details;
+    }
+
+    SlotGroup group() {
+        return group;
+    }
+
+    SlotGroup.Windows windows() {
+        return windows;
+    }
+
+    String timeArg() {
+        return timeArg;
+    }
+
+    String lifetimeArg() {
+        return lifetimeArg;
+    }
+
+    /** What the charge adds to the group's {@code j}-th counter. */
+    long amount(int j) {
+        return amounts[j];
+    }
+
+    /** The value stored under the idempotency key. */
+    String value() {
+        return value;
+    }
+
+    Bulk[] keys() {
+        return alone().keys;
+    }
+
+    Bulk[] args() {
+        return alone().args;
+    }
+
+    /** The key under which the charge was recorded as seen. */
+    String idempotencyKey() {
+        return idempotencyKey;
+    }
+
+    /** The lease entry the charge settles, or '' for none. */
+    String settledLease() {
+        return settle == null ? "" : settle.member();
+    }
+
+    /** The counter keys the call changes, in the order of the reply's details. */
+    List<String> counterKeys() {
+        return alone().counterKeys;
+    }
+
+    long add(int k) {
+        return alone().adds[k];
+    }
+
+    long release(int k) {
+        return alone().releases[k];
+    }
+
+    Output output() {
+        return new Output(details ? counterKeys().size() : 0);
+    }
+
+    private Alone alone() {
+        Alone built = alone;
+        if (built == null) {
+            built = new Alone();
+            alone = built;
+        }
+        return built;
+    }
+
+    /** The keys and arguments of {@code charge.lua} for this charge alone. Immutable and thread-safe. */
+    private final class Alone {
+        final Bulk[] keys;
+        final Bulk[] args;
+        final List<String> counterKeys;
+        final long[] adds;
+        final long[] releases;
+
+        Alone() {
+            int n = amounts.length;
+            counterKeys = new ArrayList<>(n + (settle == null ? 0 : settle.keys().length));
+            List<Long> added = new ArrayList<>(counterKeys.size());
+            List<String> expiries = new ArrayList<>(n);
+            for (int j = 0; j < n; j++) {
+                if (amounts[j] > 0) {
+                    counterKeys.add(windows.keys()[j]);
+                    added.add(amounts[j]);
+                    expiries.add(windows.expiries()[j]);
                 }
-                releases[at] += settle.holds()[k];
             }
+            long[] released = new long[counterKeys.size() + (settle == null ? 0 : settle.keys().length)];
+            if (settle != null) {
+                for (int k = 0; k < settle.keys().length; k++) {
+                    String key = settle.keys()[k];
+                    int at = counterKeys.indexOf(key);
+                    if (at < 0) {
+                        at = counterKeys.size();
+                        counterKeys.add(key);
+                        added.add(0L);
+                        expiries.add("");
+                    }
+                    released[at] += settle.holds()[k];
+                }
+            }
+            int m = counterKeys.size();
+            KeySpace.TagKeys tagKeys = group.tagKeys();
+            Bulk shared = Bulk.of(tagKeys.epoch(), tagKeys.leases(), tagKeys.leaseDue(), idempotencyKey);
+            // a charge to every counter of the group sends the windows' keys, encoded once
+            Bulk counters = sameKeys(counterKeys, windows.keys()) ? windows.sentKeys()
+                    : Bulk.of(counterKeys.toArray(String[]::new));
+            String[] texts = new String[HEAD_ARGS + 3 * m];
+            texts[0] = timeArg;
+            texts[1] = windows.loArg();
+            texts[2] = windows.hiArg();
+            texts[3] = lifetimeArg;
+            texts[4] = value;
+            texts[5] = settledLease();
+            texts[6] = details ? "1" : "";
+            adds = new long[m];
+            int p = HEAD_ARGS;
+            for (int k = 0; k < m; k++) {
+                adds[k] = added.get(k);
+                texts[p++] = Numbers.text(adds[k]);
+                texts[p++] = Numbers.text(released[k]);
+                texts[p++] = expiries.get(k);
+            }
+            releases = Arrays.copyOf(released, m);
+            keys = new Bulk[] {shared, counters};
+            args = new Bulk[] {Bulk.of(texts)};
         }
-        int m = counterKeys.size();
-        KeySpace.TagKeys tagKeys = group.tagKeys();
-        String idempotency = tagKeys.idempotency(idempotencyKey);
-        Bulk shared = Bulk.of(tagKeys.epoch(), tagKeys.leases(), tagKeys.leaseDue(), idempotency);
-        // a charge to every counter of the group sends the windows' keys, encoded once
-        Bulk counters = sameKeys(counterKeys, windows.keys()) ? windows.sentKeys()
-                : Bulk.of(counterKeys.toArray(String[]::new));
-        String[] args = new String[HEAD_ARGS + 3 * m];
-        args[0] = timeArg;
-        args[1] = windows.loArg();
-        args[2] = windows.hiArg();
-        args[3] = lifetimeArg;
-        args[4] = value;
-        args[5] = settle == null ? "" : settle.member();
-        args[6] = details ? "1" : "";
-        long[] added = new long[m];
-        int p = HEAD_ARGS;
-        for (int k = 0; k < m; k++) {
-            added[k] = adds.get(k);
-            args[p++] = Numbers.text(added[k]);
-            args[p++] = Numbers.text(releases[k]);
-            args[p++] = expiries.get(k);
-        }
-        return new ChargeCall(new Bulk[] {shared, counters}, new Bulk[] {Bulk.of(args)}, idempotency, args[5],
-                counterKeys, added, Arrays.copyOf(releases, m), details);
     }
 
     private static boolean sameKeys(List<String> keys, String[] windowKeys) {
@@ -111,41 +213,6 @@ final class ChargeCall {
             }
         }
         return true;
-    }
-
-    Bulk[] keys() {
-        return keys;
-    }
-
-    Bulk[] args() {
-        return args;
-    }
-
-    /** The key under which the charge was recorded as seen. */
-    String idempotencyKey() {
-        return idempotencyKey;
-    }
-
-    /** The lease entry the charge settles, or '' for none. */
-    String settledLease() {
-        return settledLease;
-    }
-
-    /** The counter keys the call changes, in the order of the reply's details. */
-    List<String> counterKeys() {
-        return counterKeys;
-    }
-
-    long add(int k) {
-        return adds[k];
-    }
-
-    long release(int k) {
-        return releases[k];
-    }
-
-    Output output() {
-        return new Output(details ? counterKeys.size() : 0);
     }
 
     /**

@@ -138,7 +138,7 @@ public final class GroupCalls {
         SlotGroup.Windows windows = group.windows(guess);
         ChargeCall call = ChargeCall.build(group, windows, ops, settle, idempotencyKey, value, details,
                 idempotencyMillis, clock.timeArg(guess));
-        return batches.send(group.tag(), call.keys(), call.args(), call::output).thenCompose(reply -> {
+        return batches.send(call).thenCompose(reply -> {
             clock.learn(reply.now());
             if (reply.status() == -2) {
                 windowRetries.increment();
