@@ -48,8 +48,9 @@ local function claim(ids, values_at)
 end
 
 -- Adds the run's sums, creating the counters that do not exist; on a sum that would overflow takes back what it
--- added and returns false. values: the counters' values when read before (after giving back expired leases), or nil
--- to learn from INCRBY whether a counter is new (a new one ends at exactly its sum).
+-- added and returns false. values: the counters' values read before any write, or nil to learn from INCRBY whether a
+-- counter is new (a new one ends at exactly its sum). Giving back expired leases after the read only lowers a counter
+-- and never removes one, so the overflow check and the test for a new counter still hold.
 local function add_sums(counters, values, sums_at, now)
   local m = #counters
   for k, key in ipairs(counters) do
