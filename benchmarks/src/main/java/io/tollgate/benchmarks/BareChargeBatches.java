@@ -12,9 +12,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The least a client can do to coalesce blocking charges, the floor of {@link CoalescedChargeBenchmark}: callers queue
- * under one lock; the caller that fills a batch, or a timer at the window's end, sends it as one {@code EVALSHA}; each
- * caller waits for its own element of the reply. The script does the least a batch of 7-level charges must: set each
+ * The least a client can do to coalesce blocking charges, the floor of {@link CoalescedChargeBenchmark}, which sends
+ * them as the store does: callers queue under one lock; a charge with no call in flight goes at once, the others wait
+ * in a batch that goes when the calls in flight came back, when it is full or at the window's end, as one
+ * {@code EVALSHA}; each caller waits for its own element of the reply. The script does the least a batch of 7-level charges must: set each
  * charge's idempotency key ({@code SET NX PX}) and add the batch's sum (one per charge) to each of 21 counters once. With
  * {@code bare = false} it does nothing at all but answer each caller, which leaves the cost of the hand-off alone. No
  * windows, epoch, leases or overflow checks: a floor, not a design.
@@ -50,6 +51,8 @@ final class BareChargeBatches implements AutoCloseable {
     private final Object lock = new Object();
     /** Guarded by lock. */
     private List<Pending> open;
+    /** Calls sent and not yet back; guarded by lock. */
+    private int inFlight;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(task -> {
         Thread thread = new Thread(task, "bare-charge-batches");
         thread.setDaemon(true);
@@ -72,21 +75,28 @@ final class BareChargeBatches implements AutoCloseable {
     /** One charge under {@code requestId}, once its batch was applied: 1, or 0 for a request id seen before. */
     long charge(String requestId) {
         Pending pending = new Pending(RedisBackend.FLOOR_KEY + ":{h}:seen:" + requestId);
-        List<Pending> full = null;
+        List<Pending> now = null;
         synchronized (lock) {
-            if (open == null) {
-                open = new ArrayList<>(maxBatch);
-                List<Pending> opened = open;
-                timer.schedule(() -> windowEnded(opened), windowNanos, TimeUnit.NANOSECONDS);
+            if (open == null && inFlight == 0) {
+                now = List.of(pending);
+            } else {
+                if (open == null) {
+                    open = new ArrayList<>(maxBatch);
+                    List<Pending> opened = open;
+                    timer.schedule(() -> windowEnded(opened), windowNanos, TimeUnit.NANOSECONDS);
+                }
+                open.add(pending);
+                if (open.size() >= maxBatch) {
+                    now = open;
+                    open = null;
+                }
             }
-            open.add(pending);
-            if (open.size() >= maxBatch) {
-                full = open;
-                open = null;
+            if (now != null) {
+                inFlight++;
             }
         }
-        if (full != null) {
-            send(full);
+        if (now != null) {
+            send(now);
         }
         return pending.reply.join();
     }
@@ -97,8 +107,23 @@ final class BareChargeBatches implements AutoCloseable {
                 return;
             }
             open = null;
+            inFlight++;
         }
         send(batch);
+    }
+
+    private void cameBack() {
+        List<Pending> next = null;
+        synchronized (lock) {
+            if (--inFlight == 0 && open != null) {
+                next = open;
+                open = null;
+                inFlight++;
+            }
+        }
+        if (next != null) {
+            send(next);
+        }
     }
 
     private void send(List<Pending> batch) {
@@ -112,6 +137,7 @@ final class BareChargeBatches implements AutoCloseable {
         }
         commands.<List<Long>>evalsha(sha, ScriptOutputType.MULTI, keys, Integer.toString(n), Integer.toString(n))
                 .whenComplete((reply, failure) -> {
+                    cameBack();
                     for (int i = 0; i < n; i++) {
                         if (failure != null) {
                             batch.get(i).reply.completeExceptionally(failure);

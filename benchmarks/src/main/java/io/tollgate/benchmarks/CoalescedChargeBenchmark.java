@@ -16,8 +16,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The 7-level charge of {@link HotPathBenchmark} on Redis with coalesced charges: charges of one hash tag that arrive
- * within {@code windowMicros} go in one script call of at most {@code batch}. Its gain is under concurrency; compare
+ * The 7-level charge of {@link HotPathBenchmark} on Redis with coalesced charges: the charges of one hash tag that find
+ * a call of the tag in flight go together when it comes back, in one script call of at most {@code batch}, after at
+ * most {@code windowMicros}. Its gain is under concurrency; compare
  * at 16 threads with {@link FloorBenchmark#redisScript} and {@link HotPathBenchmark#charge} from the same run:
  * <pre>{@code
  * java -jar benchmarks/target/benchmarks.jar 'CoalescedChargeBenchmark|HotPathBenchmark.charge|FloorBenchmark.redisScript' \

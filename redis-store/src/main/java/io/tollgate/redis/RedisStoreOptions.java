@@ -277,10 +277,12 @@ public record RedisStoreOptions(
         }
 
         /**
-         * Coalesced charges: charges of one hash tag that arrive within {@code window} of the first go to Redis in
-         * one call of at most {@code size} charges (a full one goes at once). Off ({@link Duration#ZERO}) by
-         * default. Each charge keeps its own idempotency key and reply; the price is up to {@code window} of
-         * latency for a charge that waits, for fewer Redis calls under load.
+         * Coalesced charges: a charge of a hash tag with no call in flight goes at once; the charges that find one in
+         * flight wait for it together and go in one call of at most {@code size} charges when it comes back, when
+         * the batch is full, or {@code window} after the first of them, whichever comes first. Off
+         * ({@link Duration#ZERO}) by default. Each charge keeps its own idempotency key and reply; the price is up
+         * to one call's round trip, and never more than {@code window}, of latency for a charge that waits, for
+         * fewer Redis calls under load.
          */
         public Builder coalesceCharges(Duration window, int size) {
             this.chargeBatchWindow = window;

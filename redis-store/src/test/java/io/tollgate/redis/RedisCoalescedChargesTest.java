@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static io.tollgate.redis.TestStores.failureOf;
@@ -36,6 +37,8 @@ class RedisCoalescedChargesTest {
     private static final WindowSpec HOUR = WindowSpec.rolling(ResetPeriod.parse("1h"));
     private static final Limit TEAM = new Limit(Holder.team("t"), Metric.TOKENS, Long.MAX_VALUE, HOUR);
     private static final Limit KEY = new Limit(Holder.virtualKey("k"), Metric.TOKENS, Long.MAX_VALUE, HOUR);
+    /** The counter of {@link #lead}'s charge, which no other charge names. */
+    private static final Limit LEAD = new Limit(Holder.virtualKey("lead"), Metric.TOKENS, Long.MAX_VALUE, HOUR);
 
     private RedisFixture server;
     private RedisClient client;
@@ -96,6 +99,7 @@ class RedisCoalescedChargesTest {
                 .coalesceCharges(Duration.ofMillis(50), 16))) {
             join(store.charge("fill", List.of(CounterOp.add(TEAM, Long.MAX_VALUE - 10))));
 
+            CompletableFuture<ChargeResult> lead = lead(store);
             CompletableFuture<ChargeResult> overflowing = store.charge("too-much", List.of(CounterOp.add(TEAM, 11)))
                     .toCompletableFuture();
             CompletableFuture<ChargeResult> fitting = store.charge("fits", List.of(CounterOp.add(KEY, 5)))
@@ -104,6 +108,7 @@ class RedisCoalescedChargesTest {
             assertThat(failureOf(() -> overflowing)).isInstanceOf(ArithmeticException.class)
                     .hasMessageContaining("overflow");
             assertThat(join(fitting)).isEqualTo(ChargeResult.APPLIED);
+            assertThat(join(lead)).isEqualTo(ChargeResult.APPLIED);
             assertThat(join(store.read(List.of(TEAM, KEY)))).extracting(state -> state.used())
                     .containsExactly(Long.MAX_VALUE - 10, 5L);
         }
@@ -116,6 +121,7 @@ class RedisCoalescedChargesTest {
             String lease = join(store.reserve(List.of(CounterOp.hold(TEAM, 100)))).lease();
             join(store.charge("before", List.of(CounterOp.add(TEAM, 7))));
 
+            CompletableFuture<ChargeResult> lead = lead(store);
             List<CompletableFuture<ChargeResult>> batch = List.of(
                     store.charge("twice", List.of(CounterOp.add(KEY, 1))).toCompletableFuture(),
                     store.charge("twice", List.of(CounterOp.add(KEY, 1))).toCompletableFuture(),
@@ -127,6 +133,7 @@ class RedisCoalescedChargesTest {
 
             assertThat(batch.stream().map(TestStores::join).toList()).containsExactly(ChargeResult.APPLIED,
                     ChargeResult.DUPLICATE, ChargeResult.APPLIED, ChargeResult.APPLIED, ChargeResult.APPLIED);
+            assertThat(join(lead)).isEqualTo(ChargeResult.APPLIED);
             assertThat(join(store.read(List.of(TEAM, KEY)))).extracting(state -> state.used())
                     .as("7 + 5 + 30 + 1, the estimate of 100 given back; 1 + 2").containsExactly(43L, 3L);
         }
@@ -140,13 +147,15 @@ class RedisCoalescedChargesTest {
             assertThat(join(store.charge("seen", ops))).isEqualTo(ChargeResult.APPLIED);
             long callsBefore = chargeCalls();
 
+            CompletableFuture<ChargeResult> lead = lead(store);
             List<CompletableFuture<ChargeResult>> batch = List.of(store.charge("new-1", ops).toCompletableFuture(),
                     store.charge("seen", ops).toCompletableFuture(), store.charge("new-2", ops).toCompletableFuture());
 
             assertThat(batch.stream().map(TestStores::join).toList())
                     .containsExactly(ChargeResult.APPLIED, ChargeResult.DUPLICATE, ChargeResult.APPLIED);
-            assertThat(chargeCalls() - callsBefore).as("the run, not applied, then the two others together")
-                    .isEqualTo(2);
+            assertThat(join(lead)).isEqualTo(ChargeResult.APPLIED);
+            assertThat(chargeCalls() - callsBefore).as("the lead, the run (not applied), then the two others together")
+                    .isEqualTo(3);
             assertThat(join(store.read(List.of(TEAM, KEY)))).extracting(state -> state.used())
                     .containsExactly(9L, 3L);
         }
@@ -159,6 +168,7 @@ class RedisCoalescedChargesTest {
             join(store.charge("fill", List.of(CounterOp.add(TEAM, Long.MAX_VALUE - 10))));
 
             // one run: KEY comes first, so it was added to when TEAM overflowed
+            CompletableFuture<ChargeResult> lead = lead(store);
             CompletableFuture<ChargeResult> overflowing = store.charge("too-much",
                     List.of(CounterOp.add(KEY, 1), CounterOp.add(TEAM, 11))).toCompletableFuture();
             CompletableFuture<ChargeResult> fitting = store.charge("fits",
@@ -166,6 +176,7 @@ class RedisCoalescedChargesTest {
 
             assertThat(failureOf(() -> overflowing)).isInstanceOf(ArithmeticException.class);
             assertThat(join(fitting)).isEqualTo(ChargeResult.APPLIED);
+            assertThat(join(lead)).isEqualTo(ChargeResult.APPLIED);
             assertThat(join(store.read(List.of(KEY, TEAM)))).extracting(state -> state.used())
                     .containsExactly(2L, Long.MAX_VALUE - 10);
         }
@@ -178,7 +189,7 @@ class RedisCoalescedChargesTest {
         Limit large = new Limit(Holder.customer("big"), Metric.COST, Long.MAX_VALUE, HOUR);
         try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder().keyPrefix("runs")
                 .coalesceCharges(Duration.ofMillis(50), 16))) {
-            List<CompletableFuture<ChargeResult>> batch = new ArrayList<>();
+            List<CompletableFuture<ChargeResult>> batch = new ArrayList<>(List.of(lead(store)));
             for (int i = 0; i < 3; i++) {
                 batch.add(store.charge("small-" + i, List.of(CounterOp.add(minute, 5))).toCompletableFuture());
                 batch.add(store.charge("large-" + i, List.of(CounterOp.add(large, 4_000_000_000_000_001L)))
@@ -206,11 +217,14 @@ class RedisCoalescedChargesTest {
                 .leaseDuration(Duration.ofSeconds(10)).coalesceCharges(Duration.ofMillis(50), 16))) {
             assertThat(reserve(store, CounterOp.hold(held, 600)).lease()).isNotNull();
             store.changes();
+            // the lead takes the store time before the lease is due, so the run is what gives it back
+            CompletableFuture<ChargeResult> lead = lead(store);
             clock.advance(Duration.ofSeconds(11));
 
             List<CompletableFuture<ChargeResult>> batch = List.of(
                     store.charge("a", List.of(CounterOp.add(TEAM, 5))).toCompletableFuture(),
                     store.charge("b", List.of(CounterOp.add(TEAM, 5))).toCompletableFuture());
+            assertThat(join(lead)).isEqualTo(ChargeResult.APPLIED);
 
             assertThat(batch.stream().map(TestStores::join).toList()).containsOnly(ChargeResult.APPLIED);
             assertThat(join(store.read(List.of(held, TEAM)))).extracting(state -> state.used())
@@ -220,6 +234,38 @@ class RedisCoalescedChargesTest {
                 assertThat(snapshot.value()).isZero();
             });
         }
+    }
+
+    @Test
+    void aChargeOfAnIdleTagGoesAtOnceAndThoseThatFindItInFlightGoTogetherAfter() throws Exception {
+        try (RedisGovernanceStore store = TestStores.store(client, RedisStoreOptions.builder()
+                .coalesceCharges(Duration.ofMillis(100), 16))) {
+            long callsBefore = chargeCalls();
+
+            List<CompletableFuture<ChargeResult>> charges = new ArrayList<>(List.of(lead(store)));
+            for (int i = 0; i < 5; i++) {
+                charges.add(store.charge("waits-" + i, List.of(CounterOp.add(TEAM, 2), CounterOp.add(KEY, 1)))
+                        .toCompletableFuture());
+            }
+            for (CompletableFuture<ChargeResult> charge : charges) {
+                assertThat(charge.get(30, TimeUnit.SECONDS)).isEqualTo(ChargeResult.APPLIED);
+            }
+
+            assertThat(chargeCalls() - callsBefore).as("the lead, then the five together").isEqualTo(2);
+            assertThat(join(store.read(List.of(TEAM, KEY, LEAD)))).extracting(state -> state.used())
+                    .containsExactly(10L, 5L, 1L);
+        }
+    }
+
+    /**
+     * Sends one charge of the tag while Redis is paused for a moment, so that it is in flight for the charges sent
+     * next: they wait for it, or for their window, and go together.
+     */
+    private CompletableFuture<ChargeResult> lead(RedisGovernanceStore store) {
+        try (StatefulRedisConnection<String, String> connection = client.connect()) {
+            connection.sync().clientPause(150);
+        }
+        return store.charge("lead", List.of(CounterOp.add(LEAD, 1))).toCompletableFuture();
     }
 
     /** The script calls Redis has run for charges: EVALSHA, which every charge and batch of charges is. */

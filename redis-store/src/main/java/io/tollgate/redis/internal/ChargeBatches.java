@@ -4,6 +4,7 @@ import io.lettuce.core.RedisCommandExecutionException;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,10 +14,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Sends the charges of one hash tag that arrive together in one {@code charges.lua} call: a tag's first charge opens a
- * batch, which goes when it holds {@code maxBatch} charges or {@code window} after it opened, whichever comes first.
- * Each charge keeps its own idempotency key and gets its own reply, once Redis applied it: nothing is acknowledged
- * before. A batch of one goes as a plain {@code charge.lua} call. With a zero window every charge goes at once.
+ * Sends the charges of one hash tag that arrive together in one {@code charges.lua} call. A charge of a tag with no
+ * call in flight goes at once; one that finds a call of its tag in flight opens a batch, or joins the open one, which
+ * goes when that call comes back, when it holds {@code maxBatch} charges, or {@code window} after it opened,
+ * whichever comes first. So a charge never waits while its tag is idle, and under load a tag's next batch fills while
+ * Redis works on the one before. Each charge keeps its own idempotency key and gets its own reply, once Redis applied
+ * it: nothing is acknowledged before. A batch of one goes as a plain {@code charge.lua} call. With a zero window every
+ * charge goes at once.
  *
  * <p>Plain charges of the same windows go as one run: the counter keys once, the sum per counter (added up here), and
  * per charge only its idempotency key and value, so that a run costs Redis one write per counter and one per charge.
@@ -25,7 +29,8 @@ import java.util.concurrent.locks.LockSupport;
  * its exact answer. Other charges go in the same call one by one.
  *
  * <p>Thread-safe. One daemon thread sends the batches whose window ends: it sleeps until the oldest open batch's
- * deadline, which is the earliest, so that opening a batch wakes it only when none was open.
+ * deadline, which is the earliest, so that opening a batch wakes it only when none was open. The call that comes back
+ * last of its tag sends that tag's open batch, on the thread that completes it.
  */
 public final class ChargeBatches implements AutoCloseable {
 
@@ -35,6 +40,8 @@ public final class ChargeBatches implements AutoCloseable {
     private final Object lock = new Object();
     /** The open batch of each tag, oldest (so first due) first; guarded by lock. */
     private final LinkedHashMap<Integer, Batch> open = new LinkedHashMap<>();
+    /** How many calls of each tag are in flight, for the tags with any; guarded by lock. */
+    private final HashMap<Integer, Integer> inFlight = new HashMap<>();
     /** Guarded by lock. */
     private boolean closed;
     /** Whether the flusher waits for a batch to open; guarded by lock. */
@@ -66,31 +73,73 @@ public final class ChargeBatches implements AutoCloseable {
 
     private void enqueue(Charge charge) {
         int tag = charge.call.group().tag();
-        Batch full = null;
+        Batch now = null;
         boolean closedNow;
         synchronized (lock) {
             closedNow = closed;
             if (!closedNow) {
                 Batch batch = open.get(tag);
-                if (batch == null) {
-                    batch = new Batch(System.nanoTime() + windowNanos);
+                if (batch == null && !inFlight.containsKey(tag)) {
+                    now = new Batch(tag, 0);
+                    batch = now;
+                } else if (batch == null) {
+                    batch = new Batch(tag, System.nanoTime() + windowNanos);
                     open.put(tag, batch);
                     if (flusherIdle) {
                         lock.notify();
                     }
                 }
                 batch.charges.add(charge);
-                if (batch.charges.size() >= maxBatch) {
+                if (now == null && batch.charges.size() >= maxBatch) {
                     open.remove(tag);
-                    full = batch;
+                    now = batch;
+                }
+                if (now != null) {
+                    inFlight.merge(tag, 1, Integer::sum);
                 }
             }
         }
-        if (full != null) {
-            full.send();
+        if (now != null) {
+            now.send();
         } else if (closedNow) {
             sendAlone(charge);
         }
+    }
+
+    /** A call of {@code tag} came back: the last one in flight sends the tag's open batch, if any. */
+    private void cameBack(int tag) {
+        Batch next = null;
+        synchronized (lock) {
+            int left = inFlight.merge(tag, -1, Integer::sum);
+            if (left == 0) {
+                inFlight.remove(tag);
+                next = closed ? null : open.remove(tag);
+                if (next != null) {
+                    inFlight.put(tag, 1);
+                }
+            }
+        }
+        if (next != null) {
+            next.send();
+        }
+    }
+
+    /** Sends the charges a run sent back, together and at once, as the tag's call in flight beside any other. */
+    private void sendAgain(int tag, List<Charge> charges) {
+        boolean closedNow;
+        synchronized (lock) {
+            closedNow = closed;
+            if (!closedNow) {
+                inFlight.merge(tag, 1, Integer::sum);
+            }
+        }
+        if (closedNow) {
+            charges.forEach(this::sendAlone);
+            return;
+        }
+        Batch again = new Batch(tag, 0);
+        again.charges.addAll(charges);
+        again.send();
     }
 
     private CompletableFuture<ChargeCall.Reply> alone(ChargeCall call) {
@@ -98,13 +147,15 @@ public final class ChargeBatches implements AutoCloseable {
     }
 
     private void sendAlone(Charge charge) {
-        alone(charge.call).whenComplete((reply, failure) -> {
-            if (failure != null) {
-                charge.reply.completeExceptionally(failure);
-            } else {
-                charge.reply.complete(reply);
-            }
-        });
+        alone(charge.call).whenComplete((reply, failure) -> answerAlone(charge, reply, failure));
+    }
+
+    private static void answerAlone(Charge charge, ChargeCall.Reply reply, Throwable failure) {
+        if (failure != null) {
+            charge.reply.completeExceptionally(failure);
+        } else {
+            charge.reply.complete(reply);
+        }
     }
 
     private void flushDueBatches() {
@@ -129,6 +180,7 @@ public final class ChargeBatches implements AutoCloseable {
                 wait = oldest.getValue().deadline - System.nanoTime();
                 if (wait <= 0) {
                     open.remove(oldest.getKey());
+                    inFlight.merge(oldest.getKey(), 1, Integer::sum);
                     due = oldest.getValue();
                 }
             }
@@ -150,6 +202,7 @@ public final class ChargeBatches implements AutoCloseable {
         synchronized (lock) {
             closed = true;
             left = new ArrayList<>(open.values());
+            left.forEach(batch -> inFlight.merge(batch.tag, 1, Integer::sum));
             open.clear();
             lock.notifyAll();
         }
@@ -206,18 +259,38 @@ public final class ChargeBatches implements AutoCloseable {
         }
     }
 
-    /** The charges of one tag that go together. Not thread-safe: filled under the lock, sent once. */
+    /**
+     * The charges of one tag that go together. Not thread-safe: filled under the lock, sent once; a batch sent while
+     * the store is open counts as in flight for its tag until it comes back.
+     */
     private final class Batch {
+        final int tag;
         final long deadline;
         final List<Charge> charges = new ArrayList<>();
 
-        Batch(long deadline) {
+        Batch(int tag, long deadline) {
+            this.tag = tag;
             this.deadline = deadline;
         }
 
         void send() {
+            try {
+                sendCall();
+            } catch (RuntimeException e) {
+                // nothing went: the tag is not left in flight, and every charge learns why
+                cameBack(tag);
+                charges.forEach(charge -> charge.reply.completeExceptionally(e));
+            }
+        }
+
+        private void sendCall() {
             if (charges.size() == 1) {
-                sendAlone(charges.get(0));
+                Charge charge = charges.get(0);
+                alone(charge.call).whenComplete((reply, failure) -> {
+                    // the tag's next batch goes before this one's caller is woken
+                    cameBack(tag);
+                    answerAlone(charge, reply, failure);
+                });
                 return;
             }
             List<Run> runs = new ArrayList<>();
@@ -273,8 +346,13 @@ public final class ChargeBatches implements AutoCloseable {
             }
             calls.script(LuaScript.CHARGES, keys.toArray(Bulk[]::new), args.toArray(Bulk[]::new),
                     () -> output(ordered), "charge").whenComplete((batch, failure) -> {
+                        cameBack(tag);
+                        List<Charge> again = new ArrayList<>();
                         for (int c = 0; c < ordered.size(); c++) {
-                            answer(ordered.get(c), batch, c, failure);
+                            answer(ordered.get(c), batch, c, failure, again);
+                        }
+                        if (!again.isEmpty()) {
+                            sendAgain(tag, again);
                         }
                     });
         }
@@ -290,7 +368,8 @@ public final class ChargeBatches implements AutoCloseable {
             return run;
         }
 
-        private void answer(Charge charge, ChargeBatchOutput batch, int c, Throwable failure) {
+        /** Answers one charge of the reply, or sends it alone, or adds it to {@code again} (sent back the first time). */
+        private void answer(Charge charge, ChargeBatchOutput batch, int c, Throwable failure, List<Charge> again) {
             if (failure != null) {
                 charge.reply.completeExceptionally(failure);
             } else if (batch.sentBack(c)) {
@@ -298,7 +377,7 @@ public final class ChargeBatches implements AutoCloseable {
                     sendAlone(charge);
                 } else {
                     charge.sentBack = true;
-                    enqueue(charge);
+                    again.add(charge);
                 }
             } else if (batch.failure(c) != null) {
                 charge.reply.completeExceptionally(
