@@ -15,10 +15,10 @@ import java.util.concurrent.TimeUnit;
  * The least a client can do to coalesce blocking charges, the floor of {@link CoalescedChargeBenchmark}, which sends
  * them as the store does: callers queue under one lock; a charge with no call in flight goes at once, the others wait
  * in a batch that goes when the calls in flight came back, when it is full or at the window's end, as one
- * {@code EVALSHA}; each caller waits for its own element of the reply. The script does the least a batch of 7-level charges must: set each
- * charge's idempotency key ({@code SET NX PX}) and add the batch's sum (one per charge) to each of 21 counters once. With
- * {@code bare = false} it does nothing at all but answer each caller, which leaves the cost of the hand-off alone. No
- * windows, epoch, leases or overflow checks: a floor, not a design.
+ * {@code EVALSHA}; each caller waits for its own element of the reply. The script does the least a batch of 7-level
+ * charges must: set each charge's idempotency key ({@code SET NX PX}) and add the batch's sum (one per charge) to each
+ * of 21 counters once. With {@code bare = false} it does nothing at all but answer each caller, which leaves the cost
+ * of the hand-off alone. No windows, epoch, leases or overflow checks: a floor, not a design.
  *
  * <p>Thread-safe.
  */
