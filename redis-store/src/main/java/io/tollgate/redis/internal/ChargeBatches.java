@@ -95,7 +95,7 @@ public final class ChargeBatches implements AutoCloseable {
                     now = batch;
                 }
                 if (now != null) {
-                    inFlight.merge(tag, 1, Integer::sum);
+                    countSent(tag);
                 }
             }
         }
@@ -113,9 +113,10 @@ public final class ChargeBatches implements AutoCloseable {
             int left = inFlight.merge(tag, -1, Integer::sum);
             if (left == 0) {
                 inFlight.remove(tag);
-                next = closed ? null : open.remove(tag);
+                // nothing is open once closed
+                next = open.remove(tag);
                 if (next != null) {
-                    inFlight.put(tag, 1);
+                    countSent(tag);
                 }
             }
         }
@@ -124,13 +125,18 @@ public final class ChargeBatches implements AutoCloseable {
         }
     }
 
+    /** Counts one more call of {@code tag} in flight, until {@link #cameBack}; under the lock. */
+    private void countSent(int tag) {
+        inFlight.merge(tag, 1, Integer::sum);
+    }
+
     /** Sends the charges a run sent back, together and at once, as the tag's call in flight beside any other. */
     private void sendAgain(int tag, List<Charge> charges) {
         boolean closedNow;
         synchronized (lock) {
             closedNow = closed;
             if (!closedNow) {
-                inFlight.merge(tag, 1, Integer::sum);
+                countSent(tag);
             }
         }
         if (closedNow) {
@@ -180,7 +186,7 @@ public final class ChargeBatches implements AutoCloseable {
                 wait = oldest.getValue().deadline - System.nanoTime();
                 if (wait <= 0) {
                     open.remove(oldest.getKey());
-                    inFlight.merge(oldest.getKey(), 1, Integer::sum);
+                    countSent(oldest.getKey());
                     due = oldest.getValue();
                 }
             }
@@ -202,7 +208,7 @@ public final class ChargeBatches implements AutoCloseable {
         synchronized (lock) {
             closed = true;
             left = new ArrayList<>(open.values());
-            left.forEach(batch -> inFlight.merge(batch.tag, 1, Integer::sum));
+            left.forEach(batch -> countSent(batch.tag));
             open.clear();
             lock.notifyAll();
         }
@@ -277,9 +283,10 @@ public final class ChargeBatches implements AutoCloseable {
             try {
                 sendCall();
             } catch (RuntimeException e) {
-                // nothing went: the tag is not left in flight, and every charge learns why
+                // nothing went: the tag is not left in flight, and every charge learns why, as from a call
                 cameBack(tag);
-                charges.forEach(charge -> charge.reply.completeExceptionally(e));
+                RuntimeException failure = calls.translate(e, "charge");
+                charges.forEach(charge -> charge.reply.completeExceptionally(failure));
             }
         }
 
